@@ -1,0 +1,123 @@
+/**
+ * Connections to PostgreSQL: one client, connected within a bounded time, with
+ * every failure turned into a TrueFilmError that names the server (never the
+ * password) and says what to do.
+ */
+import pg from 'pg';
+import { TrueFilmError } from '../errors.js';
+import { maskUrl } from '../format.js';
+
+export const CONNECT_TIMEOUT_MS = 8000;
+
+export interface ServerAddress {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+}
+
+/** host, port, database and user of a connection string, for messages. */
+export function describeServer(url: string): ServerAddress {
+  try {
+    const u = new URL(url);
+    const socketHost = u.searchParams.get('host');
+    return {
+      host: socketHost ?? (decodeURIComponent(u.hostname) || 'localhost'),
+      port: u.port ? Number(u.port) : 5432,
+      database: decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || 'postgres',
+      user: decodeURIComponent(u.username) || process.env.USER || 'postgres',
+    };
+  } catch {
+    return { host: '?', port: 5432, database: '?', user: '?' };
+  }
+}
+
+/** Turns a pg / network error into a TrueFilmError naming the server. */
+export function databaseError(err: unknown, url: string, doing: string): TrueFilmError {
+  if (err instanceof TrueFilmError) return err;
+  const e = err as NodeJS.ErrnoException & { code?: string; message?: string };
+  const server = describeServer(url);
+  const where = `${server.host}:${server.port}`;
+  const masked = maskUrl(url);
+  const netCodes = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'];
+  if ((e.code && netCodes.includes(e.code)) || /timeout|Connection terminated unexpectedly/i.test(e.message ?? '')) {
+    return new TrueFilmError('DB_UNREACHABLE', `cannot reach PostgreSQL at ${where} while ${doing} (${e.code ?? e.message})`, {
+      input: masked,
+      hint: 'Is the server running and the address right? Leave DATABASE_URL unset to use the embedded server in --data-dir.',
+      cause: err,
+    });
+  }
+  switch (e.code) {
+    case '28P01':
+    case '28000':
+      return new TrueFilmError('DB_AUTH', `PostgreSQL at ${where} refused user "${server.user}": ${e.message}`, {
+        input: masked,
+        hint: 'Check the user and password in DATABASE_URL / --database-url.',
+        cause: err,
+      });
+    case '3D000':
+      return new TrueFilmError('DB_UNREACHABLE', `database "${server.database}" does not exist on ${where}`, {
+        input: masked,
+        hint: `Create it first: createdb -h ${server.host} -p ${server.port} ${server.database}`,
+        cause: err,
+      });
+    case '42501':
+      return new TrueFilmError('DB_PRIVILEGE', `user "${server.user}" lacks a privilege while ${doing}: ${e.message}`, {
+        input: masked,
+        hint: `Grant it, e.g. GRANT CREATE ON DATABASE ${server.database} TO ${server.user}; GRANT CREATE ON SCHEMA public TO ${server.user};`,
+        cause: err,
+      });
+    case '57P01':
+    case '57P02':
+    case '57P03':
+      return new TrueFilmError('DB_UNREACHABLE', `PostgreSQL at ${where} closed the connection while ${doing}: ${e.message}`, {
+        input: masked,
+        hint: 'The server was shut down or the session was terminated; nothing of this run was committed. Run again.',
+        cause: err,
+      });
+  }
+  return new TrueFilmError('DB_QUERY', `PostgreSQL at ${where} failed while ${doing}: ${e.message ?? String(err)}`, {
+    input: masked,
+    cause: err,
+  });
+}
+
+/** A connected client; gives up within CONNECT_TIMEOUT_MS. */
+export async function connectClient(url: string, applicationName = 'truefilm'): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    application_name: applicationName,
+  });
+  // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw databaseError(err, url, 'connecting');
+  }
+  return client;
+}
+
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectClient(url);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Runs `fn` in a transaction; rolls back on any error. */
+export async function withTransaction<T>(client: pg.Client, fn: () => Promise<T>, mode = 'BEGIN'): Promise<T> {
+  await client.query(mode);
+  try {
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
+}

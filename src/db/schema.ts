@@ -1,0 +1,116 @@
+/**
+ * The schema of SPEC section 5. Tables are created in a staging schema, filled,
+ * and moved into the target schema in the transaction that drops the old ones,
+ * so readers see either the previous load or the new one, never a mix.
+ */
+
+export const STAGING_SCHEMA = 'truefilm_staging';
+
+/** Tables in load order (parents first); dropped in the reverse order. */
+export const TABLES = ['films', 'genres', 'production_companies', 'film_genres', 'film_production_companies'] as const;
+export type TableName = (typeof TABLES)[number];
+
+export const VIEWS = ['genre_performance', 'production_company_performance'] as const;
+
+/** History of loads: when, with which options, and the run report. */
+export const LOADS_TABLE = 'truefilm_loads';
+
+const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
+
+export function createTablesSql(schema: string): string {
+  const s = q(schema);
+  return `
+CREATE TABLE ${s}.films (
+  id integer PRIMARY KEY,
+  imdb_id text,
+  title text NOT NULL,
+  original_title text,
+  release_date date,
+  year integer,
+  budget bigint NOT NULL,
+  revenue bigint NOT NULL,
+  ratio double precision NOT NULL,
+  rank integer NOT NULL UNIQUE,
+  rating real,
+  vote_count integer,
+  wikipedia_url text,
+  wikipedia_title text,
+  wikipedia_abstract text,
+  wikipedia_match text NOT NULL CHECK (wikipedia_match IN ('wikidata', 'cirrus', 'title', 'none')),
+  abstract_source text CHECK (abstract_source IN ('dump', 'api', 'cirrus'))
+);
+CREATE TABLE ${s}.genres (
+  id integer PRIMARY KEY,
+  name text NOT NULL
+);
+CREATE TABLE ${s}.production_companies (
+  id integer PRIMARY KEY,
+  name text NOT NULL
+);
+CREATE TABLE ${s}.film_genres (
+  film_id integer REFERENCES ${s}.films,
+  genre_id integer REFERENCES ${s}.genres,
+  PRIMARY KEY (film_id, genre_id)
+);
+CREATE TABLE ${s}.film_production_companies (
+  film_id integer REFERENCES ${s}.films,
+  company_id integer REFERENCES ${s}.production_companies,
+  PRIMARY KEY (film_id, company_id)
+);`;
+}
+
+/**
+ * Performance by name: TMDB has several ids for one name ("Canal+" is 5358 and
+ * 47532), and an investor asks about the company, not the id. A film counts
+ * once per name.
+ */
+function performanceView(schema: string, view: string, label: string, names: string, links: string, key: string): string {
+  const s = q(schema);
+  return `
+CREATE VIEW ${s}.${view} AS
+SELECT t.name AS ${label},
+       count(*)::integer AS films,
+       avg(t.ratio) AS mean_ratio,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ratio) AS median_ratio,
+       sum(t.budget)::bigint AS total_budget,
+       sum(t.revenue)::bigint AS total_revenue
+FROM (
+  SELECT DISTINCT n.name, f.id, f.ratio, f.budget, f.revenue
+  FROM ${s}.${names} n
+  JOIN ${s}.${links} l ON l.${key} = n.id
+  JOIN ${s}.films f ON f.id = l.film_id
+) t
+GROUP BY t.name
+ORDER BY median_ratio DESC, ${label};`;
+}
+
+export function createViewsSql(schema: string): string {
+  return (
+    performanceView(schema, 'genre_performance', 'genre', 'genres', 'film_genres', 'genre_id') +
+    performanceView(schema, 'production_company_performance', 'company', 'production_companies', 'film_production_companies', 'company_id')
+  );
+}
+
+export function dropLoadSql(schema: string): string {
+  const s = q(schema);
+  return [
+    ...VIEWS.map((v) => `DROP VIEW IF EXISTS ${s}.${v};`),
+    ...[...TABLES].reverse().map((t) => `DROP TABLE IF EXISTS ${s}.${t};`),
+  ].join('\n');
+}
+
+export function moveTablesSql(from: string, to: string): string {
+  return TABLES.map((t) => `ALTER TABLE ${q(from)}.${t} SET SCHEMA ${q(to)};`).join('\n');
+}
+
+export function loadsTableSql(schema: string): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${q(schema)}.${LOADS_TABLE} (
+  id bigserial PRIMARY KEY,
+  loaded_at timestamptz NOT NULL DEFAULT now(),
+  films integer NOT NULL,
+  report jsonb NOT NULL
+);`;
+}
+
+export { q as quoteIdent };

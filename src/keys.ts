@@ -1,0 +1,69 @@
+/**
+ * Page keys (SPEC section 4): a Wikipedia page is known by its title.
+ *
+ * - from a URL `https://en.wikipedia.org/wiki/X`: X percent-decoded, `_` read as a space;
+ * - from the abstract dump's `<title>`: the text after the prefix `Wikipedia: `.
+ *
+ * Every stage that names a page goes through these functions, so that the keys
+ * the matcher asks for and the keys the scanner finds are spelled alike.
+ */
+
+export const WIKI_URL_PREFIX = 'https://en.wikipedia.org/wiki/';
+export const DUMP_TITLE_PREFIX = 'Wikipedia: ';
+
+/** `%41%zz` → `A%zz`: decodes what decodes, keeps what does not (never throws). */
+export function percentDecode(text: string): string {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    // Decode maximal runs of valid %XX UTF-8 sequences one run at a time.
+    return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8');
+      }
+    });
+  }
+}
+
+/** The key of a page from its URL; null when the URL is not an article URL. */
+export function keyFromUrl(url: string): string | null {
+  const at = url.indexOf('/wiki/');
+  if (at < 0) return null;
+  let path = url.slice(at + '/wiki/'.length);
+  const hash = path.indexOf('#');
+  if (hash >= 0) path = path.slice(0, hash);
+  if (path.length === 0) return null;
+  return percentDecode(path).replace(/_/g, ' ');
+}
+
+/** The key of a page from the dump's `<title>` text. */
+export function keyFromDumpTitle(title: string): string {
+  return title.startsWith(DUMP_TITLE_PREFIX) ? title.slice(DUMP_TITLE_PREFIX.length) : title;
+}
+
+/** The canonical URL of a page key, as the dump and Wikidata spell it. */
+export function urlFromKey(key: string): string {
+  const path = key
+    .replace(/ /g, '_')
+    .replace(/[^A-Za-z0-9\-._~!$()*,;:@/]/gu, (ch) =>
+      Buffer.from(ch, 'utf8')
+        .toString('hex')
+        .toUpperCase()
+        .replace(/../g, '%$&'),
+    );
+  return WIKI_URL_PREFIX + path;
+}
+
+/**
+ * MediaWiki stores every title with its first letter upper-cased, so the page
+ * of the film "xXx" is "XXX"-cased only in its first letter: "XXx".
+ */
+export function wikiTitleCase(title: string): string {
+  const first = title.codePointAt(0);
+  if (first === undefined) return title;
+  const ch = String.fromCodePoint(first);
+  return ch.toUpperCase().length === ch.length ? ch.toUpperCase() + title.slice(ch.length) : title;
+}

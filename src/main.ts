@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/**
+ * TrueFilm's command line: parse the options, run one command, and exit with
+ * the status of SPEC section 2. The only place that exits.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseCommandLine, VERSION, type DbConfig, type RunConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { TrueFilmError, describeError, exitStatusFor } from './errors.js';
+import { formatMoney, formatRatio, maskUrl, textTable } from './format.js';
+import { runPipeline, type PipelineResult } from './pipeline.js';
+import { createUi, type Ui } from './ui.js';
+
+const SIGNAL_STATUS: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Aborts `controller` on the first SIGINT/SIGTERM; a second one exits at once. */
+function trapSignals(controller: AbortController, ui: Ui): { signal: () => string | null } {
+  let received: string | null = null;
+  for (const name of Object.keys(SIGNAL_STATUS)) {
+    process.on(name, () => {
+      if (received !== null) {
+        ui.close();
+        process.exit(SIGNAL_STATUS[name]);
+      }
+      received = name;
+      ui.warn(`${name} received: stopping (nothing partial is kept); press Ctrl-C again to quit at once`);
+      controller.abort(new TrueFilmError('INTERRUPTED', `stopped by ${name}`));
+    });
+  }
+  return { signal: () => received };
+}
+
+function printSummary(result: PipelineResult, ui: Ui): void {
+  const { report, top } = result;
+  const m = report.metadata;
+  const lines = [
+    '',
+    `Loaded ${report.load.films.toLocaleString('en-US')} films, ${report.load.genres} genres, ${report.load.production_companies} production companies.`,
+    `CSV: ${m.rows.toLocaleString('en-US')} rows, ${m.malformed} malformed, ${m.duplicates} duplicates, ${m.eligible.toLocaleString('en-US')} eligible, ${m.selected} selected` +
+      (m.bad_literals > 0 ? `, ${m.bad_literals} unparseable genre/company lists` : ''),
+    `Wikipedia matches: ${report.matches.wikidata} by Wikidata, ${report.matches.cirrus > 0 ? `${report.matches.cirrus} by CirrusSearch, ` : ''}${report.matches.title} by title, ${report.matches.none} none; ${report.matches.with_abstract} with an abstract.`,
+    '',
+    top.length === 0
+      ? 'No film qualified: check --min-budget and the input.'
+      : textTable(
+          ['rank', 'title', 'year', 'budget', 'revenue', 'ratio'],
+          top.map((r) => [
+            String(r.rank),
+            r.title.length > 40 ? r.title.slice(0, 39) + '…' : r.title,
+            r.year === null ? '' : String(r.year),
+            formatMoney(Number(r.budget)),
+            formatMoney(Number(r.revenue)),
+            formatRatio(r.ratio),
+          ]),
+          'r__rrr',
+        ),
+    '',
+    `The data is in ${maskUrl(result.url)}`,
+    result.embedded
+      ? 'Open it: npm run db (prints the URL for psql, keeps the server up) · npm run dashboard (http://127.0.0.1:8502/)'
+      : 'Open it: psql "$DATABASE_URL" · npm run dashboard (http://127.0.0.1:8502/)',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  void ui;
+}
+
+async function commandRun(config: RunConfig, ui: Ui, signal: AbortSignal): Promise<void> {
+  const result = await runPipeline(config, ui, signal);
+  if (config.report) {
+    await writeFile(config.report, JSON.stringify(result.report, null, 2) + '\n').catch((err: unknown) => {
+      throw new TrueFilmError('INPUT_UNREADABLE', `cannot write the run report: ${(err as Error).message}`, {
+        input: config.report!,
+        hint: 'The load itself succeeded; choose a writable --report path next time.',
+        cause: err,
+      });
+    });
+  }
+  printSummary(result, ui);
+}
+
+async function commandDb(config: DbConfig, ui: Ui, signal: AbortSignal): Promise<void> {
+  const db = await openDatabase({ databaseUrl: null, dataDir: config.dataDir, ui, embeddedPort: config.port ?? undefined });
+  try {
+    const shown = config.showPassword ? db.url : maskUrl(db.url);
+    process.stdout.write(
+      [
+        db.embedded?.startedHere ? 'The embedded PostgreSQL is running.' : 'The embedded PostgreSQL was already running; it is left running.',
+        `  URL:      ${shown}`,
+        `  cluster:  ${db.embedded!.clusterDir}`,
+        `  psql:     psql "${shown}"${config.showPassword ? '' : '   (the password is in ' + config.dataDir + '/.pg-password; --show-password prints it)'}`,
+        db.embedded?.startedHere ? 'Press Ctrl-C to stop it.' : '',
+        '',
+      ].join('\n'),
+    );
+    if (db.embedded?.startedHere) {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      ui.info('stopping the embedded PostgreSQL…');
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let ui: Ui = createUi({ progress: false });
+  const controller = new AbortController();
+  const signals = trapSignals(controller, ui);
+  try {
+    const config = parseCommandLine(argv);
+    switch (config.command) {
+      case 'help':
+        process.stdout.write(config.text);
+        return 0;
+      case 'version':
+        process.stdout.write(`truefilm ${VERSION}\n`);
+        return 0;
+      case 'run':
+        ui = createUi({ progress: config.progress });
+        await commandRun(config, ui, controller.signal);
+        break;
+      case 'db':
+        await commandDb(config, ui, controller.signal);
+        return 0;
+      case 'dashboard':
+        throw new TrueFilmError('USAGE', 'the dashboard is not built yet');
+    }
+    const received = signals.signal();
+    return received ? SIGNAL_STATUS[received]! : 0;
+  } catch (err) {
+    ui.close();
+    const received = signals.signal();
+    if (received) {
+      process.stderr.write(`truefilm: stopped by ${received}; the previous load, if any, is untouched.\n`);
+      return SIGNAL_STATUS[received]!;
+    }
+    process.stderr.write(`truefilm: ${maskUrl(describeError(err))}\n`);
+    if (!(err instanceof TrueFilmError) && process.env.TRUEFILM_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return exitStatusFor(err);
+  } finally {
+    ui.close();
+  }
+}
+
+const status = await main(process.argv.slice(2));
+process.exit(status);

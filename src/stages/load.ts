@@ -1,0 +1,161 @@
+/**
+ * The load stage (SPEC section 5): builds the new tables in a staging schema
+ * with COPY, then swaps them for the previous load, all in one transaction on
+ * one client. A failure anywhere rolls everything back: the previous load stays
+ * readable and untouched.
+ */
+import type pg from 'pg';
+import { copyRows } from '../db/copy.js';
+import { databaseError, withTransaction } from '../db/connect.js';
+import {
+  STAGING_SCHEMA,
+  LOADS_TABLE,
+  createTablesSql,
+  createViewsSql,
+  dropLoadSql,
+  loadsTableSql,
+  moveTablesSql,
+  quoteIdent,
+} from '../db/schema.js';
+import type { FilmRecord, LoadReport, NamedRef } from '../types.js';
+import type { Ui } from '../ui.js';
+
+export interface LoadOptions {
+  client: pg.Client;
+  /** the connection string, for error messages (masked there) */
+  url: string;
+  /** target schema; SPEC says `public` */
+  schema?: string;
+  /** stored beside the load in truefilm_loads */
+  report?: object;
+  ui: Ui;
+  /**
+   * Called after every COPY and before the swap, inside the transaction. Tests
+   * use it to fail a load on purpose; a thrown error rolls the load back.
+   */
+  beforeSwap?: (client: pg.Client) => Promise<void>;
+}
+
+/** Distinct refs by id; the first name seen (in rank order) wins. */
+function distinctRefs(films: FilmRecord[], pick: (f: FilmRecord) => NamedRef[]): NamedRef[] {
+  const byId = new Map<number, NamedRef>();
+  for (const film of films) for (const ref of pick(film)) if (!byId.has(ref.id)) byId.set(ref.id, ref);
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
+function* links(films: FilmRecord[], pick: (f: FilmRecord) => NamedRef[]): Generator<[number, number]> {
+  for (const film of films) {
+    const ids = new Set(pick(film).map((r) => r.id));
+    for (const id of ids) yield [film.id, id];
+  }
+}
+
+export async function runLoad(films: FilmRecord[], options: LoadOptions): Promise<LoadReport> {
+  const { client, ui } = options;
+  const schema = options.schema ?? 'public';
+  const staging = quoteIdent(STAGING_SCHEMA);
+  const task = ui.task('load', 5, 'items');
+  let doing = 'preparing the load';
+  try {
+    return await withTransaction(client, async () => {
+      // A run that died before COMMIT left nothing behind, but an older
+      // release might have: start from a clean staging schema.
+      await client.query(`DROP SCHEMA IF EXISTS ${staging} CASCADE`);
+      await client.query(`CREATE SCHEMA ${staging}`);
+      await client.query(createTablesSql(STAGING_SCHEMA));
+
+      doing = 'copying films';
+      const genres = distinctRefs(films, (f) => f.genres);
+      const companies = distinctRefs(films, (f) => f.companies);
+      const report: LoadReport = {
+        films: await copyRows(
+          client,
+          `${staging}.films`,
+          [
+            'id',
+            'imdb_id',
+            'title',
+            'original_title',
+            'release_date',
+            'year',
+            'budget',
+            'revenue',
+            'ratio',
+            'rank',
+            'rating',
+            'vote_count',
+            'wikipedia_url',
+            'wikipedia_title',
+            'wikipedia_abstract',
+            'wikipedia_match',
+            'abstract_source',
+          ],
+          films.map((f) => [
+            f.id,
+            f.imdbId,
+            f.title,
+            f.originalTitle,
+            f.releaseDate,
+            f.year,
+            Math.round(f.budget),
+            Math.round(f.revenue),
+            f.ratio,
+            f.rank,
+            f.rating,
+            f.voteCount,
+            f.match.url,
+            f.match.title,
+            f.match.abstract,
+            f.match.method,
+            f.match.abstractSource,
+          ]),
+        ),
+        genres: 0,
+        film_genres: 0,
+        production_companies: 0,
+        film_production_companies: 0,
+      };
+      task.increment(1);
+      doing = 'copying genres';
+      report.genres = await copyRows(client, `${staging}.genres`, ['id', 'name'], genres.map((g) => [g.id, g.name]));
+      report.production_companies = await copyRows(
+        client,
+        `${staging}.production_companies`,
+        ['id', 'name'],
+        companies.map((c) => [c.id, c.name]),
+      );
+      task.increment(1);
+      doing = 'copying film links';
+      report.film_genres = await copyRows(client, `${staging}.film_genres`, ['film_id', 'genre_id'], links(films, (f) => f.genres));
+      report.film_production_companies = await copyRows(
+        client,
+        `${staging}.film_production_companies`,
+        ['film_id', 'company_id'],
+        links(films, (f) => f.companies),
+      );
+      task.increment(1);
+
+      await options.beforeSwap?.(client);
+
+      doing = `replacing the previous load in schema ${schema}`;
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      await client.query(dropLoadSql(schema));
+      await client.query(moveTablesSql(STAGING_SCHEMA, schema));
+      await client.query(createViewsSql(schema));
+      await client.query(`DROP SCHEMA ${staging}`);
+      await client.query(loadsTableSql(schema));
+      await client.query(`INSERT INTO ${quoteIdent(schema)}.${LOADS_TABLE} (films, report) VALUES ($1, $2)`, [
+        report.films,
+        JSON.stringify({ ...(options.report ?? {}), load: report }),
+      ]);
+      task.increment(1);
+      doing = 'committing the load';
+      return report;
+    });
+  } catch (err) {
+    throw databaseError(err, options.url, doing);
+  } finally {
+    task.increment(1);
+    task.stop();
+  }
+}

@@ -1,0 +1,119 @@
+/** The records that pass between stages. Stages share these and never import each other. */
+
+export interface NamedRef {
+  id: number;
+  name: string;
+}
+
+/** A film kept by the metadata stage (SPEC section 3). */
+export interface Film {
+  id: number;
+  imdbId: string | null;
+  title: string;
+  originalTitle: string | null;
+  /** `YYYY-MM-DD`, or null when absent or invalid */
+  releaseDate: string | null;
+  year: number | null;
+  budget: number;
+  revenue: number;
+  ratio: number;
+  rank: number;
+  rating: number | null;
+  voteCount: number | null;
+  genres: NamedRef[];
+  companies: NamedRef[];
+}
+
+/** A rejected input record, kept as a sample in the run report. */
+export interface Rejection {
+  /** 1-based line in the input where the record starts */
+  line: number;
+  reason: string;
+}
+
+export type MatchMethod = 'wikidata' | 'cirrus' | 'title' | 'none';
+export type AbstractSource = 'dump' | 'api' | 'cirrus';
+
+/** A Wikipedia page as a dump holds it. */
+export interface WikiPage {
+  /** the page key (SPEC section 4): its title */
+  key: string;
+  url: string;
+  /** decoded and trimmed; null when empty, missing or not prose */
+  abstract: string | null;
+}
+
+/** How one film was matched to its English Wikipedia page. */
+export interface FilmMatch {
+  filmId: number;
+  method: MatchMethod;
+  url: string | null;
+  title: string | null;
+  abstract: string | null;
+  abstractSource: AbstractSource | null;
+}
+
+/** A film with everything the load stage writes. */
+export interface FilmRecord extends Film {
+  match: FilmMatch;
+}
+
+// ---- run report (SPEC section 6); keys are the report's own, in snake_case ----
+
+export interface MetadataReport {
+  rows: number;
+  malformed: number;
+  duplicates: number;
+  eligible: number;
+  selected: number;
+  bad_literals: number;
+  samples: {
+    malformed: Rejection[];
+    duplicates: Rejection[];
+    bad_literals: Rejection[];
+  };
+}
+
+export interface WikidataReport {
+  status: 'ok' | 'offline' | 'unavailable' | 'skipped';
+  ids: number;
+  resolved: number;
+  requests: number;
+  retries: number;
+  cache_hits: number;
+}
+
+export interface AbstractsReport {
+  files: number;
+  bytes: number;
+  docs: number;
+  threads: number;
+  malformed_docs: number;
+}
+
+export interface MatchesReport {
+  wikidata: number;
+  cirrus: number;
+  title: number;
+  none: number;
+  with_abstract: number;
+}
+
+export interface LoadReport {
+  films: number;
+  genres: number;
+  film_genres: number;
+  production_companies: number;
+  film_production_companies: number;
+}
+
+export interface RunReport {
+  version: string;
+  started_at: string;
+  metadata: MetadataReport;
+  wikidata: WikidataReport;
+  abstracts: AbstractsReport;
+  matches: MatchesReport;
+  load: LoadReport;
+  timings_ms: Record<string, number>;
+}
