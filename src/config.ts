@@ -196,6 +196,15 @@ function positiveInt(problems: Problems, flag: string, text: string | undefined,
   return Number(text);
 }
 
+function portNumber(problems: Problems, flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\s*\d+\s*$/.test(text) || Number(text) > 65535) {
+    problems.add(`${flag} must be a port number from 0 to 65535 (0: any free port), got ${JSON.stringify(text)}`);
+    return fallback;
+  }
+  return Number(text);
+}
+
 function databaseUrl(problems: Problems, flag: string, text: string | undefined): string | null {
   if (text === undefined || text.trim() === '') return null;
   if (!/^postgres(?:ql)?:\/\//i.test(text)) {
@@ -246,7 +255,7 @@ export function parseCommandLine(argv: string[], env: Env = process.env): Config
       command,
       dataDir: dataDirOf(values['data-dir']),
       showPassword: values['show-password'] ?? false,
-      port: port === undefined ? null : positiveInt(problems, '--port', port, 0, 65535),
+      port: port === undefined ? null : portNumber(problems, '--port', port, 0),
     };
     problems.throwIfAny(command);
     return config;
@@ -256,7 +265,7 @@ export function parseCommandLine(argv: string[], env: Env = process.env): Config
     const { values } = parse(args, DASHBOARD_OPTIONS, command);
     const config: DashboardConfig = {
       command,
-      port: positiveInt(problems, '--port', values.port ?? env.TRUEFILM_DASHBOARD_PORT, DEFAULTS.dashboardPort, 65535),
+      port: portNumber(problems, '--port', values.port ?? env.TRUEFILM_DASHBOARD_PORT, DEFAULTS.dashboardPort),
       host: values.host ?? env.TRUEFILM_DASHBOARD_HOST ?? DEFAULTS.dashboardHost,
       databaseUrl: databaseUrl(problems, values['database-url'] ? '--database-url' : 'DATABASE_URL', values['database-url'] ?? env.DATABASE_URL),
       dataDir: dataDirOf(values['data-dir']),

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'CSV_MISSING_COLUMNS'
   | 'CSV_EMPTY'
   | 'CSV_PARSE'
+  | 'NO_FILMS'
   | 'DUMP_TRUNCATED'
   | 'DUMP_GZIP'
   | 'DUMP_FORMAT'
@@ -30,6 +31,11 @@ export type ErrorCode =
   | 'SPARQL_UNAVAILABLE'
   | 'HTTP_STATUS'
   | 'HTTP_BAD_RESPONSE'
+  | 'HTTP_UNREACHABLE'
+  | 'HTTP_TIMEOUT'
+  // dashboard
+  | 'DASHBOARD_BAD_REQUEST'
+  | 'DASHBOARD_LISTEN'
   // the run was stopped by a signal
   | 'INTERRUPTED'
   | 'INTERNAL';

@@ -11,7 +11,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { acquireLoadLock } from './db/lock.js';
 import { TrueFilmError } from './errors.js';
 import { runLoad } from './stages/load.js';
-import { runMetadata } from './stages/metadata.js';
+import { checkMetadataFile, runMetadata } from './stages/metadata.js';
 import type { FilmRecord, MatchesReport, RunReport } from './types.js';
 import type { Ui } from './ui.js';
 import type pg from 'pg';
@@ -76,7 +76,9 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
     }
   };
 
-  await abstractInputs(config, ui); // fail fast on a named file that is missing
+  // fail fast on a missing input, before a database is started for nothing
+  await checkMetadataFile(config.metadata);
+  await abstractInputs(config, ui);
 
   // The database starts (or is reached and locked) while the CSV is read.
   let database: Database | null = null;
@@ -89,11 +91,19 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
   const reading = timed('metadata', () => runMetadata(config.metadata, { top: config.top, minBudget: config.minBudget, ui }));
   const [opened, read] = await Promise.allSettled([opening, reading]);
   try {
-    if (opened.status === 'rejected') throw opened.reason;
     if (read.status === 'rejected') throw read.reason;
+    const { films, report: metadata } = read.value;
+    if (films.length === 0) {
+      throw new TrueFilmError(
+        'NO_FILMS',
+        `no film qualified: ${metadata.rows} rows, ${metadata.malformed} malformed, ${metadata.duplicates} duplicates, ` +
+          `${metadata.eligible} with budget >= ${config.minBudget} and revenue > 0. Nothing was loaded; the previous load is untouched.`,
+        { input: config.metadata, hint: 'Check that this is the movies CSV, and --min-budget.' },
+      );
+    }
+    if (opened.status === 'rejected') throw opened.reason;
     const client = opened.value;
     const db = database! as Database;
-    const { films, report: metadata } = read.value;
     checkAborted(signal);
 
     // Matching seams: the Wikidata and dump-scan stages plug in here.

@@ -40,6 +40,13 @@ export function databaseError(err: unknown, url: string, doing: string): TrueFil
   const where = `${server.host}:${server.port}`;
   const masked = maskUrl(url);
   const netCodes = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'];
+  if (/Connection terminated|not queryable|terminating connection/i.test(e.message ?? '') && doing !== 'connecting') {
+    return new TrueFilmError('DB_UNREACHABLE', `lost the connection to PostgreSQL at ${where} while ${doing}`, {
+      input: masked,
+      hint: 'The server went away or the session was terminated; nothing of this run was committed and the previous load is intact. Run again.',
+      cause: err,
+    });
+  }
   if ((e.code && netCodes.includes(e.code)) || /timeout|Connection terminated unexpectedly/i.test(e.message ?? '')) {
     return new TrueFilmError('DB_UNREACHABLE', `cannot reach PostgreSQL at ${where} while ${doing} (${e.code ?? e.message})`, {
       input: masked,

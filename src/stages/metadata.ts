@@ -89,7 +89,8 @@ export function parseNamedRefs(text: string): NamedRef[] | null {
   return refs;
 }
 
-async function openCheck(path: string): Promise<number> {
+/** The CSV's size; a clear error when it is missing, a directory or unreadable. */
+export async function checkMetadataFile(path: string): Promise<number> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) {
@@ -115,7 +116,7 @@ async function openCheck(path: string): Promise<number> {
 
 export async function runMetadata(path: string, options: MetadataOptions): Promise<MetadataResult> {
   const sampleLimit = options.samples ?? 5;
-  const size = await openCheck(path);
+  const size = await checkMetadataFile(path);
   const report: MetadataReport = {
     rows: 0,
     malformed: 0,

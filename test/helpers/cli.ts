@@ -21,6 +21,9 @@ export interface CliOptions {
   /** called with the child once it runs (to send it signals) */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
   timeoutMs?: number;
+  /** run as another user (the tests run as root in CI) */
+  uid?: number;
+  gid?: number;
 }
 
 /** A clean environment: no DATABASE_URL or TRUEFILM_* from the developer's shell. */
@@ -36,7 +39,12 @@ function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.Proces
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env) });
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: cleanEnv(options.env),
+      uid: options.uid,
+      gid: options.gid,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

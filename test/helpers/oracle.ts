@@ -1,0 +1,68 @@
+/** Runs test/helpers/oracle.py: SPEC section 3 read independently (Python csv + ast.literal_eval). */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestDatabase } from './pg.js';
+
+export interface OracleFilm {
+  id: number;
+  rank: number;
+  ratio: number;
+  budget: number;
+  revenue: number;
+  title: string;
+  original_title: string | null;
+  release_date: string | null;
+  year: number | null;
+  imdb_id: string | null;
+  rating: number | null;
+  vote_count: number | null;
+  genres: { id: number; name: string }[];
+  companies: { id: number; name: string }[];
+}
+
+export interface Oracle {
+  report: { rows: number; malformed: number; duplicates: number; eligible: number; selected: number; bad_literals: number };
+  films: OracleFilm[];
+}
+
+export function oracle(csvPath: string, top: number, minBudget = 1000): Oracle {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'oracle.py');
+  const run = spawnSync('python3', [script, csvPath, String(top), String(minBudget)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (run.error || run.status !== 0) throw new Error(`the oracle needs python3: ${run.error?.message ?? run.stderr}`);
+  return JSON.parse(run.stdout) as Oracle;
+}
+
+/** The films as the database holds them, in the oracle's shape. */
+export async function loadedFilms(db: TestDatabase): Promise<OracleFilm[]> {
+  const films = await db.query<Record<string, unknown>>(
+    `SELECT id, rank, ratio, budget::float8 AS budget, revenue::float8 AS revenue, title, original_title,
+            to_char(release_date, 'YYYY-MM-DD') AS release_date, year, imdb_id, rating, vote_count
+       FROM films ORDER BY rank`,
+  );
+  const genres = await db.query<{ film_id: number; id: number; name: string }>(
+    'SELECT fg.film_id, g.id, g.name FROM film_genres fg JOIN genres g ON g.id = fg.genre_id ORDER BY fg.film_id, g.id',
+  );
+  const companies = await db.query<{ film_id: number; id: number; name: string }>(
+    `SELECT fc.film_id, c.id, c.name FROM film_production_companies fc
+       JOIN production_companies c ON c.id = fc.company_id ORDER BY fc.film_id, c.id`,
+  );
+  const group = (rows: { film_id: number; id: number; name: string }[], id: number) =>
+    rows.filter((r) => r.film_id === id).map((r) => ({ id: r.id, name: r.name }));
+  return films.map((f) => ({
+    ...(f as unknown as OracleFilm),
+    genres: group(genres, f.id as number),
+    companies: group(companies, f.id as number),
+  }));
+}
+
+/** The oracle's films ordered as the database query gives them (refs sorted by id). PostgreSQL prints a
+ * real (float4) in its shortest exact form, so 7.7 comes back as 7.7. */
+export function asStored(films: OracleFilm[]): OracleFilm[] {
+  const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
+  return films.map((f) => ({
+    ...f,
+    genres: [...f.genres].sort(byId),
+    companies: [...f.companies].sort(byId),
+  }));
+}

@@ -1,0 +1,139 @@
+/**
+ * The pipeline end to end through the command line, against every real
+ * PostgreSQL server the machine has: what lands in the database is what SPEC
+ * section 3 gives, read independently by test/helpers/oracle.py.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { REAL_DATA, SAMPLE, runCli } from './helpers/cli.js';
+import { asStored, loadedFilms, oracle } from './helpers/oracle.js';
+import { closeTestServers, freshDatabase, testServers, type TestDatabase, type TestServer } from './helpers/pg.js';
+
+const SAMPLE_CSV = path.join(SAMPLE, 'movies_metadata.csv');
+const REAL_CSV = path.join(REAL_DATA, 'movies_metadata_first4994.csv');
+
+let servers: TestServer[] = [];
+let tmp: string;
+before(async () => {
+  servers = await testServers();
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'truefilm-pipeline-'));
+});
+after(async () => {
+  await closeTestServers();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function run(db: TestDatabase, args: string[]) {
+  const result = await runCli(['run', '--database-url', db.url, '--offline', '--no-progress', '--data-dir', tmp, ...args]);
+  assert.equal(result.status, 0, `run failed:\n${result.stderr}`);
+  return result;
+}
+
+for (const serverName of ['embedded', 'local'] as const) {
+  describe(`load into the ${serverName} server`, () => {
+    let db: TestDatabase | null = null;
+    before(async (t) => {
+      const server = servers.find((s) => s.name === serverName);
+      if (!server) return;
+      db = await freshDatabase(server);
+      void t;
+    });
+    after(async () => db?.drop());
+
+    const needServer = (t: { skip: (m: string) => void }): TestDatabase | null => {
+      if (!db) t.skip(`no ${serverName} PostgreSQL server answers`);
+      return db;
+    };
+
+    test('the real 4,994 rows: the top 1000 films, genres and companies are what SPEC section 3 gives', async (t) => {
+      const d = needServer(t);
+      if (!d) return;
+      const reportPath = path.join(tmp, `report-${serverName}.json`);
+      await run(d, ['--metadata', REAL_CSV, '--top', '1000', '--report', reportPath]);
+      const expected = oracle(REAL_CSV, 1000);
+      assert.equal(expected.films.length, 1000);
+      assert.deepEqual(await loadedFilms(d), asStored(expected.films));
+
+      const report = JSON.parse(await readFile(reportPath, 'utf8'));
+      for (const key of ['rows', 'malformed', 'duplicates', 'eligible', 'selected', 'bad_literals'] as const) {
+        assert.equal(report.metadata[key], expected.report[key], `metadata.${key}`);
+      }
+      assert.equal(report.metadata.rows, 4994);
+      assert.equal(report.metadata.duplicates, 1);
+      assert.deepEqual(report.metadata.samples.duplicates, [{ line: 1468, reason: 'id 105045 appeared before' }]);
+      assert.equal(report.load.films, 1000);
+      const [counts] = await d.query<{ g: number; fg: number; c: number; fc: number }>(
+        `SELECT (SELECT count(*) FROM genres)::int g, (SELECT count(*) FROM film_genres)::int fg,
+                (SELECT count(*) FROM production_companies)::int c, (SELECT count(*) FROM film_production_companies)::int fc`,
+      );
+      assert.deepEqual(
+        [report.load.genres, report.load.film_genres, report.load.production_companies, report.load.film_production_companies],
+        [counts!.g, counts!.fg, counts!.c, counts!.fc],
+      );
+      assert.equal(
+        counts!.fg,
+        expected.films.reduce((n, f) => n + f.genres.length, 0),
+      );
+      // every film is matched 'none' until the Wikipedia stages have something to match with
+      const [none] = await d.query<{ n: number }>(`SELECT count(*)::int n FROM films WHERE wikipedia_match = 'none'`);
+      assert.equal(none!.n, 1000);
+    });
+
+    test('the sample: malformed broken records, the duplicate, every eligible film, and the views', async (t) => {
+      const d = needServer(t);
+      if (!d) return;
+      const reportPath = path.join(tmp, `sample-${serverName}.json`);
+      const result = await run(d, ['--metadata', SAMPLE_CSV, '--report', reportPath]);
+      const expected = oracle(SAMPLE_CSV, 1000);
+      assert.deepEqual(await loadedFilms(d), asStored(expected.films));
+      const report = JSON.parse(await readFile(reportPath, 'utf8'));
+      const m = report.metadata;
+      assert.deepEqual(
+        { rows: m.rows, malformed: m.malformed, duplicates: m.duplicates },
+        { rows: 76, malformed: 6, duplicates: 1 },
+      );
+      // the three stubs have too few fields, the three tails too: each line is named
+      assert.deepEqual(
+        m.samples.malformed.map((s: { reason: string }) => s.reason),
+        Array(5).fill(0).map((_, i) => (i % 2 === 0 ? '10 fields where the header has 24' : '15 fields where the header has 24')),
+      );
+      // SPEC section 6: every row is malformed, a duplicate, ineligible or eligible
+      const [{ ineligible }] = [{ ineligible: m.rows - m.malformed - m.duplicates - m.eligible }];
+      assert.ok(ineligible > 0);
+      assert.equal(m.selected, m.eligible);
+
+      // the summary names the top films and a masked URL
+      assert.match(result.stdout, /The Blair Witch Project/);
+      assert.match(result.stdout, /rank\s+title\s+year\s+budget\s+revenue\s+ratio/);
+
+      // views: per genre, a film counts once; mean and median as SQL computes them from films
+      const genres = await d.query<{ genre: string; films: number; mean_ratio: number; median_ratio: number; total_budget: string }>(
+        'SELECT * FROM genre_performance',
+      );
+      const horror = expected.films.filter((f) => f.genres.some((g) => g.name === 'Horror'));
+      const ratios = horror.map((f) => f.ratio).sort((a, b) => a - b);
+      const median = ratios.length % 2 ? ratios[(ratios.length - 1) / 2]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
+      const row = genres.find((g) => g.genre === 'Horror')!;
+      assert.equal(row.films, horror.length);
+      assert.ok(Math.abs(row.median_ratio - median) < 1e-9 * median);
+      assert.ok(Math.abs(row.mean_ratio - ratios.reduce((a, b) => a + b, 0) / ratios.length) < 1e-9 * median);
+      assert.equal(Number(row.total_budget), horror.reduce((n, f) => n + f.budget, 0));
+      const companies = await d.query<{ company: string; films: number }>('SELECT company, films FROM production_company_performance');
+      assert.ok(companies.length > 10);
+      assert.equal(new Set(companies.map((c) => c.company)).size, companies.length, 'one row per company name');
+      // the load is recorded with its report
+      const loads = await d.query<{ films: number; report: { metadata: { rows: number } } }>('SELECT films, report FROM truefilm_loads ORDER BY id');
+      assert.equal(loads.at(-1)!.report.metadata.rows, 76);
+    });
+
+    test('--top and --min-budget select as SPEC section 3 says', async (t) => {
+      const d = needServer(t);
+      if (!d) return;
+      await run(d, ['--metadata', REAL_CSV, '--top', '25', '--min-budget', '1']);
+      assert.deepEqual(await loadedFilms(d), asStored(oracle(REAL_CSV, 25, 1).films));
+    });
+  });
+}
