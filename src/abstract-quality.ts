@@ -20,8 +20,10 @@ export function judgeAbstract(text: string): AbstractVerdict {
   const t = text.trim();
   if (t.startsWith('|') || KEY_EQUALS.test(t)) return 'infobox';
   if (MARKUP.test(t)) return 'markup';
-  if (DISAMBIGUATION.test(t) && /:\s*$/.test(t)) return 'disambiguation';
-  if (t.length < MIN_CHARS || t.split(/\s+/).length < MIN_WORDS) return 'fragment';
+  // "Hard Rain may refer to:", "W Radio is the branding of several radio stations, including:"
+  if (DISAMBIGUATION.test(t.split(/[.!?](?:\s|$)/)[0]!) || /:\s*$/.test(t)) return 'disambiguation';
+  // a sentence starts with a capital, a digit or a quote: "(paperback edition)", "and the magazine..." do not
+  if (t.length < MIN_CHARS || t.split(/\s+/).length < MIN_WORDS || /^[(\p{Ll}]/u.test(t)) return 'fragment';
   return 'prose';
 }
 
