@@ -128,7 +128,7 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
       timings_ms: timings,
     };
     checkAborted(signal);
-    report.load = await timed('load', () => runLoad(records, { client, url: db.url, ui, report, beforeSwap: hooks.beforeSwap }));
+    report.load = await timed('load', () => runLoad(records, { client, url: db.url, ui, report, signal, beforeSwap: hooks.beforeSwap }));
     const top = await client
       .query<TopFilmRow>('SELECT rank, title, year, budget, revenue, ratio, wikipedia_match FROM films ORDER BY rank LIMIT 10')
       .then((r) => r.rows);

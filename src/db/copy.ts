@@ -44,9 +44,10 @@ export function copyText(value: CopyValue): string {
   return out;
 }
 
-function* chunks(rows: Iterable<CopyValue[]>, chunkSize = 64 * 1024): Generator<string> {
+function* chunks(rows: Iterable<CopyValue[]>, signal?: AbortSignal, chunkSize = 64 * 1024): Generator<string> {
   let buffer = '';
   for (const row of rows) {
+    signal?.throwIfAborted();
     buffer += row.map(copyText).join('\t') + '\n';
     if (buffer.length >= chunkSize) {
       yield buffer;
@@ -58,11 +59,18 @@ function* chunks(rows: Iterable<CopyValue[]>, chunkSize = 64 * 1024): Generator<
 
 /**
  * COPYs `rows` into `table` (already quoted, may be schema-qualified) and
- * returns the number of rows the server reports.
+ * returns the number of rows the server reports. An abort stops the stream:
+ * the server sees the COPY fail, and the caller's transaction rolls back.
  */
-export async function copyRows(client: pg.Client, table: string, columns: string[], rows: Iterable<CopyValue[]>): Promise<number> {
+export async function copyRows(
+  client: pg.Client,
+  table: string,
+  columns: string[],
+  rows: Iterable<CopyValue[]>,
+  signal?: AbortSignal,
+): Promise<number> {
   const sql = `COPY ${table} (${columns.map((c) => `"${c}"`).join(', ')}) FROM STDIN`;
   const sink = client.query(copyFrom(sql));
-  await pipeline(Readable.from(chunks(rows)), sink);
+  await pipeline(Readable.from(chunks(rows, signal)), sink, { signal });
   return Number(sink.rowCount ?? 0);
 }

@@ -17,6 +17,7 @@ import {
   moveTablesSql,
   quoteIdent,
 } from '../db/schema.js';
+import { TrueFilmError } from '../errors.js';
 import type { FilmRecord, LoadReport, NamedRef } from '../types.js';
 import type { Ui } from '../ui.js';
 
@@ -29,6 +30,8 @@ export interface LoadOptions {
   /** stored beside the load in truefilm_loads */
   report?: object;
   ui: Ui;
+  /** Ctrl-C: the COPY stops and the transaction rolls back */
+  signal?: AbortSignal;
   /**
    * Called after every COPY and before the swap, inside the transaction. Tests
    * use it to fail a load on purpose; a thrown error rolls the load back.
@@ -109,6 +112,7 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
             f.match.method,
             f.match.abstractSource,
           ]),
+          options.signal,
         ),
         genres: 0,
         film_genres: 0,
@@ -117,25 +121,34 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
       };
       task.increment(1);
       doing = 'copying genres';
-      report.genres = await copyRows(client, `${staging}.genres`, ['id', 'name'], genres.map((g) => [g.id, g.name]));
+      report.genres = await copyRows(client, `${staging}.genres`, ['id', 'name'], genres.map((g) => [g.id, g.name]), options.signal);
       report.production_companies = await copyRows(
         client,
         `${staging}.production_companies`,
         ['id', 'name'],
         companies.map((c) => [c.id, c.name]),
+        options.signal,
       );
       task.increment(1);
       doing = 'copying film links';
-      report.film_genres = await copyRows(client, `${staging}.film_genres`, ['film_id', 'genre_id'], links(films, (f) => f.genres));
+      report.film_genres = await copyRows(
+        client,
+        `${staging}.film_genres`,
+        ['film_id', 'genre_id'],
+        links(films, (f) => f.genres),
+        options.signal,
+      );
       report.film_production_companies = await copyRows(
         client,
         `${staging}.film_production_companies`,
         ['film_id', 'company_id'],
         links(films, (f) => f.companies),
+        options.signal,
       );
       task.increment(1);
 
       await options.beforeSwap?.(client);
+      options.signal?.throwIfAborted();
 
       doing = `replacing the previous load in schema ${schema}`;
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
@@ -153,6 +166,9 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
       return report;
     });
   } catch (err) {
+    if (options.signal?.aborted) {
+      throw new TrueFilmError('INTERRUPTED', `stopped while ${doing}: rolled back, the previous load is untouched`, { cause: err });
+    }
     throw databaseError(err, options.url, doing);
   } finally {
     task.increment(1);
