@@ -1,0 +1,332 @@
+/**
+ * A polite HTTP client on undici for the services the pipeline asks (the
+ * Wikidata Query Service, the Wikipedia REST API):
+ *
+ * - a descriptive User-Agent with a contact URL on every request;
+ * - at most `concurrency` requests in flight, on a connection pool of that size;
+ * - a timeout per try covering the headers and the whole body;
+ * - retries only on 408, 429, 5xx, timeouts, connection resets and responses
+ *   the caller cannot read, honouring `Retry-After` (seconds or an HTTP-date)
+ *   for every request to that origin, else exponential backoff with jitter;
+ * - a bounded number of tries and a bounded total time per request;
+ * - every response body read to its end (or the socket destroyed), never left
+ *   hanging on a pooled connection.
+ *
+ * Final failures are TrueFilmError: HTTP_STATUS, HTTP_BAD_RESPONSE,
+ * HTTP_TIMEOUT, HTTP_UNREACHABLE, or INTERRUPTED when `signal` aborts.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, request } from 'undici';
+import { CONTACT_URL, VERSION } from '../config.js';
+import { TrueFilmError, type ErrorCode } from '../errors.js';
+import { formatDuration } from '../format.js';
+import { backoffDelay, isRetryableStatus, isTransientNetworkError, networkErrorCode, parseRetryAfter } from './retry.js';
+
+/** Wikimedia's User-Agent policy: tool/version (contact). */
+export const USER_AGENT = `TrueFilm/${VERSION} (${CONTACT_URL})`;
+
+export const HTTP_DEFAULTS = {
+  userAgent: USER_AGENT,
+  concurrency: 4,
+  timeoutMs: 60_000,
+  maxTries: 5,
+  maxTotalMs: 180_000,
+  backoffMs: 1_000,
+  maxBackoffMs: 30_000,
+} as const;
+
+export interface HttpClientOptions {
+  userAgent?: string;
+  /** requests in flight at once (all origins together) */
+  concurrency?: number;
+  /** one try: from sending to the last byte of the body */
+  timeoutMs?: number;
+  /** tries per request, the first included */
+  maxTries?: number;
+  /** one request, all its tries and waits included; a wait that would pass it is not made */
+  maxTotalMs?: number;
+  /** the first backoff; it doubles on each retry up to `maxBackoffMs` */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** aborts waits and requests in flight: the request fails with INTERRUPTED */
+  signal?: AbortSignal;
+}
+
+export interface HttpRequest {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface HttpResponse {
+  url: string;
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** the whole body, as UTF-8 text */
+  body: string;
+}
+
+export interface HttpStats {
+  /** HTTP requests sent, retries included */
+  requests: number;
+  /** requests that were a retry of an earlier one */
+  retries: number;
+}
+
+/** Why one try failed, and whether another might succeed. */
+interface Failure {
+  code: Extract<ErrorCode, 'HTTP_STATUS' | 'HTTP_BAD_RESPONSE' | 'HTTP_TIMEOUT' | 'HTTP_UNREACHABLE'>;
+  message: string;
+  retryable: boolean;
+  status?: number;
+  /** what the server's Retry-After asked for, in ms */
+  retryAfterMs: number | null;
+  cause?: unknown;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; failure: Failure };
+
+const HINTS: Record<Failure['code'], string> = {
+  HTTP_STATUS: 'The service refused or failed the request; check the URL, or try again later.',
+  HTTP_BAD_RESPONSE: 'The server answered with something this client cannot read; check that the URL points at the right service.',
+  HTTP_TIMEOUT: 'The service did not answer in time; try again later.',
+  HTTP_UNREACHABLE: 'Check the URL and the network connection (a proxy or firewall may block it).',
+};
+
+/** A counting semaphore whose waits can be aborted. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(signal: AbortSignal | undefined): Promise<() => void> {
+    if (this.free > 0) {
+      this.free--;
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        const wake = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = (): void => {
+          const at = this.waiting.indexOf(wake);
+          if (at >= 0) this.waiting.splice(at, 1);
+          reject(signal?.reason);
+        };
+        this.waiting.push(wake);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes straight to the next waiter
+      else this.free++;
+    };
+  }
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? flat.slice(0, 200) + '...' : flat;
+}
+
+export class HttpClient {
+  readonly stats: HttpStats = { requests: 0, retries: 0 };
+  private readonly options: Required<Omit<HttpClientOptions, 'signal'>>;
+  private readonly signal: AbortSignal | undefined;
+  private readonly agent: Agent;
+  private readonly slots: Slots;
+  /** per origin: no request starts before this time (Date.now() ms), set by Retry-After and 429 */
+  private readonly notBefore = new Map<string, number>();
+
+  constructor(options: HttpClientOptions = {}) {
+    const o = options;
+    this.options = {
+      userAgent: o.userAgent ?? HTTP_DEFAULTS.userAgent,
+      concurrency: Math.max(1, Math.floor(o.concurrency ?? HTTP_DEFAULTS.concurrency)),
+      timeoutMs: o.timeoutMs ?? HTTP_DEFAULTS.timeoutMs,
+      maxTries: Math.max(1, Math.floor(o.maxTries ?? HTTP_DEFAULTS.maxTries)),
+      maxTotalMs: o.maxTotalMs ?? HTTP_DEFAULTS.maxTotalMs,
+      backoffMs: o.backoffMs ?? HTTP_DEFAULTS.backoffMs,
+      maxBackoffMs: o.maxBackoffMs ?? HTTP_DEFAULTS.maxBackoffMs,
+    };
+    this.signal = o.signal;
+    this.slots = new Slots(this.options.concurrency);
+    this.agent = new Agent({
+      connections: this.options.concurrency,
+      // undici's own timers are a backstop; the per-try timer below is the rule
+      headersTimeout: this.options.timeoutMs + 1_000,
+      bodyTimeout: this.options.timeoutMs + 1_000,
+    });
+  }
+
+  /**
+   * Sends `req` until a 2xx response that `read` accepts, and returns what
+   * `read` made of it. `read` throwing counts as a failed try (a truncated or
+   * malformed body); if it keeps throwing, its last error is the cause.
+   */
+  async request<T>(req: HttpRequest, read: (res: HttpResponse) => T): Promise<T> {
+    const { maxTries, maxTotalMs, backoffMs, maxBackoffMs } = this.options;
+    let origin: string;
+    try {
+      origin = new URL(req.url).origin;
+    } catch (err) {
+      throw new TrueFilmError('HTTP_UNREACHABLE', 'not a valid URL', { input: req.url, hint: HINTS.HTTP_UNREACHABLE, cause: err });
+    }
+    const started = Date.now();
+    const deadline = started + maxTotalMs;
+    for (let attempt = 1; ; attempt++) {
+      const release = await this.slots.acquire(this.signal).catch((reason: unknown) => {
+        throw this.interrupted(req.url, reason);
+      });
+      let outcome: Outcome<T>;
+      try {
+        const gateFailure = await this.waitForOrigin(origin, deadline, req.url);
+        outcome = gateFailure ?? (await this.tryOnce(req, read, attempt, deadline - Date.now()));
+      } finally {
+        release();
+      }
+      if (outcome.ok) return outcome.value;
+
+      const failure = outcome.failure;
+      const giveUp = (why: string): TrueFilmError =>
+        new TrueFilmError(failure.code, `${failure.message}${why}`, {
+          input: req.url,
+          hint: failure.status === 403 ? `${HINTS.HTTP_STATUS} The server may refuse this User-Agent: ${this.options.userAgent}` : HINTS[failure.code],
+          cause: failure.cause,
+        });
+      const tries = `${attempt} ${attempt === 1 ? 'try' : 'tries'} in ${formatDuration(Date.now() - started)}`;
+      if (!failure.retryable) throw giveUp(attempt > 1 ? ` (after ${tries})` : '');
+      if (attempt >= maxTries) throw giveUp(` (gave up after ${tries})`);
+
+      const delay = failure.retryAfterMs ?? backoffDelay(attempt, backoffMs, maxBackoffMs);
+      if (failure.retryAfterMs !== null || failure.status === 429) {
+        // Throttling concerns every request to the origin, not only this one.
+        this.notBefore.set(origin, Math.max(this.notBefore.get(origin) ?? 0, Date.now() + delay));
+      }
+      if (Date.now() + delay >= deadline) {
+        const asked = failure.retryAfterMs !== null ? `the server asked to wait ${formatDuration(delay)}` : `the next try would come after ${formatDuration(delay)}`;
+        throw giveUp(` (gave up after ${tries}: ${asked}, past the ${formatDuration(maxTotalMs)} allowed)`);
+      }
+      await this.pause(delay, req.url);
+    }
+  }
+
+  /** Closes the connection pool once the requests in flight are over. */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private interrupted(url: string, reason: unknown): TrueFilmError {
+    return new TrueFilmError('INTERRUPTED', 'stopped while waiting for a response', { input: url, cause: reason });
+  }
+
+  private async pause(ms: number, url: string): Promise<void> {
+    if (ms <= 0) return;
+    try {
+      await sleep(ms, undefined, { signal: this.signal });
+    } catch (err) {
+      throw this.interrupted(url, this.signal?.reason ?? err);
+    }
+  }
+
+  /** Waits until the origin's Retry-After time; a Failure when that is past the deadline. */
+  private async waitForOrigin(origin: string, deadline: number, url: string): Promise<Outcome<never> | null> {
+    for (;;) {
+      if (this.signal?.aborted) throw this.interrupted(url, this.signal.reason);
+      const until = this.notBefore.get(origin) ?? 0;
+      const now = Date.now();
+      // Timers may fire a millisecond early by the wall clock: loop until the time has truly come.
+      if (now >= until) return null;
+      if (until >= deadline) {
+        return {
+          ok: false,
+          failure: {
+            code: 'HTTP_STATUS',
+            message: `${origin} asked to wait until ${new Date(until).toISOString()} (HTTP 429 / Retry-After), past the time allowed for this request`,
+            retryable: false,
+            status: 429,
+            retryAfterMs: null,
+          },
+        };
+      }
+      await this.pause(until - now, url);
+    }
+  }
+
+  private async tryOnce<T>(req: HttpRequest, read: (res: HttpResponse) => T, attempt: number, budgetMs: number): Promise<Outcome<T>> {
+    const timeoutMs = Math.max(1, Math.min(this.options.timeoutMs, budgetMs));
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`no complete response within ${formatDuration(timeoutMs)}`));
+    }, timeoutMs);
+    const onAbort = (): void => controller.abort(this.signal?.reason);
+    this.signal?.addEventListener('abort', onAbort, { once: true });
+    this.stats.requests++;
+    if (attempt > 1) this.stats.retries++;
+    try {
+      const res = await request(req.url, {
+        dispatcher: this.agent,
+        method: req.method ?? 'GET',
+        headers: { ...req.headers, 'user-agent': this.options.userAgent },
+        body: req.body,
+        signal: controller.signal,
+      });
+      // Read the whole body whatever the status: a pooled connection is reusable only then.
+      const body = await res.body.text();
+      const status = res.statusCode;
+      if (status >= 200 && status < 300) {
+        try {
+          return { ok: true, value: read({ url: req.url, status, headers: res.headers, body }) };
+        } catch (err) {
+          return {
+            ok: false,
+            failure: { code: 'HTTP_BAD_RESPONSE', message: err instanceof Error ? err.message : String(err), retryable: true, retryAfterMs: null, cause: err },
+          };
+        }
+      }
+      const text = snippet(body);
+      return {
+        ok: false,
+        failure: {
+          code: 'HTTP_STATUS',
+          message: `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + (text ? `: ${text}` : ''),
+          retryable: isRetryableStatus(status),
+          status,
+          retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+        },
+      };
+    } catch (err) {
+      if (this.signal?.aborted) throw this.interrupted(req.url, this.signal.reason);
+      if (timedOut) {
+        return { ok: false, failure: { code: 'HTTP_TIMEOUT', message: `no complete response within ${formatDuration(timeoutMs)}`, retryable: true, retryAfterMs: null, cause: err } };
+      }
+      const code = networkErrorCode(err);
+      const message = `${err instanceof Error ? err.message : String(err)}${code && !(err instanceof Error && err.message.includes(code)) ? ` (${code})` : ''}`;
+      return {
+        ok: false,
+        failure: {
+          code: code?.includes('TIMEOUT') ? 'HTTP_TIMEOUT' : 'HTTP_UNREACHABLE',
+          message,
+          retryable: isTransientNetworkError(err),
+          retryAfterMs: null,
+          cause: err,
+        },
+      };
+    } finally {
+      clearTimeout(timer);
+      this.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}

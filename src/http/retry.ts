@@ -1,0 +1,67 @@
+/**
+ * When to retry an HTTP request and how long to wait first: pure functions,
+ * so the policy reads in one place and tests need no server.
+ */
+
+/** 408, 429 and every 5xx: the server may answer differently later. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status <= 599);
+}
+
+/**
+ * Network failures worth another try: the connection was reset or closed
+ * under the request, or a timeout fired. A refused connection or an unknown
+ * host is not one of them (nothing listens there; asking again only waits).
+ */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** The error's `code`, or that of its `cause` (undici wraps socket errors). */
+export function networkErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_ABORTED') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function isTransientNetworkError(err: unknown): boolean {
+  const code = networkErrorCode(err);
+  return code !== undefined && TRANSIENT_CODES.has(code);
+}
+
+/**
+ * `Retry-After` (RFC 9110 section 10.2.3) as milliseconds from `now`: either
+ * delay-seconds (`120`) or an HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`).
+ * Null when the header is absent or reads as neither; 0 for a date in the past.
+ */
+export function parseRetryAfter(value: string | string[] | undefined, now: number = Date.now()): number | null {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (text === undefined || text === '') return null;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // An HTTP-date names a weekday or month; this keeps Date.parse from reading "5.5" or "-1" as a date.
+  if (!/[A-Za-z]{3}/.test(text) || !/\d/.test(text)) return null;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, at - now);
+}
+
+/**
+ * Exponential backoff with jitter before retry number `retry` (1 for the
+ * first): half of `base * 2^(retry-1)` (capped at `max`) fixed, half random,
+ * so clients that failed together do not come back together.
+ */
+export function backoffDelay(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, retry - 1));
+  return ceiling / 2 + random() * (ceiling / 2);
+}
