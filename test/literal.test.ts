@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { MAX_DEPTH, parsePythonLiteral, type PyValue } from '../src/literal.js';
-import { REAL_DATA } from './helpers/cli.js';
+import { realCsvPath } from './helpers/cli.js';
 
 const ok = (text: string): PyValue => {
   const r = parsePythonLiteral(text);
@@ -79,7 +78,7 @@ describe('Python literal parser', () => {
       t.skip('python3 is not installed: this cross-check needs it');
       return;
     }
-    const rows = parse(readFileSync(path.join(REAL_DATA, 'movies_metadata_first4994.csv')), { columns: true, bom: true }) as Record<string, string>[];
+    const rows = parse(readFileSync(realCsvPath()), { columns: true, bom: true }) as Record<string, string>[];
     const values = [...new Set(rows.flatMap((r) => [r.genres!, r.production_companies!, r.belongs_to_collection!, r.spoken_languages!]))].filter(
       (v) => v !== '',
     );

@@ -1,6 +1,6 @@
 /**
  * Matching rules of SPEC section 4 on a labelled set built from real pages of
- * real dumps (test/../shared/data/real): the exact priority of the title
+ * real dumps (test/fixtures/real): the exact priority of the title
  * candidates, the bare-title "film" rule, Wikidata's choice among several
  * articles, and the abstract quality judge.
  */

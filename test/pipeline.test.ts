@@ -8,12 +8,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REAL_DATA, SAMPLE, runCli } from './helpers/cli.js';
+import { SAMPLE, realCsvPath, runCli } from './helpers/cli.js';
 import { asStored, loadedFilms, oracle } from './helpers/oracle.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase, type TestServer } from './helpers/pg.js';
 
 const SAMPLE_CSV = path.join(SAMPLE, 'movies_metadata.csv');
-const REAL_CSV = path.join(REAL_DATA, 'movies_metadata_first4994.csv');
+const REAL_CSV = realCsvPath();
 
 let servers: TestServer[] = [];
 let tmp: string;

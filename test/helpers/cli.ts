@@ -1,11 +1,25 @@
 /** Runs the built command line (dist/main.js) as a user would. */
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MAIN = path.join(ROOT, 'dist/main.js');
-export const REAL_DATA = path.resolve(ROOT, '../shared/data/real');
+/** Real data (copied from the product's shared data; see its README): the CSV is gzipped to stay small. */
+export const REAL_DATA = path.join(ROOT, 'test/fixtures/real');
+
+/** The real CSV's first 4,994 rows, verbatim, inflated once into the temporary directory. */
+export function realCsvPath(): string {
+  const target = path.join(os.tmpdir(), `truefilm-real-first4994-${process.pid}.csv`);
+  if (!existsSync(target)) {
+    writeFileSync(target, gunzipSync(readFileSync(path.join(REAL_DATA, 'movies_metadata_first4994.csv.gz'))));
+    process.once('exit', () => rmSync(target, { force: true }));
+  }
+  return target;
+}
 export const SAMPLE = path.join(ROOT, 'data/sample');
 
 export interface CliResult {
