@@ -121,8 +121,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'db':
         await commandDb(config, ui, controller.signal);
         return 0;
-      case 'dashboard':
-        throw new TrueFilmError('USAGE', 'the dashboard is not built yet');
+      case 'dashboard': {
+        const { commandDashboard } = await import('./dashboard/command.js');
+        await commandDashboard(config, ui, controller.signal);
+        return 0;
+      }
     }
     const received = signals.signal();
     return received ? SIGNAL_STATUS[received]! : 0;

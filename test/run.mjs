@@ -4,7 +4,7 @@
 // started here and shared by the test files (each test makes its own database).
 //   node test/run.mjs [file-or-substring ...]
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,8 @@ if (!built) {
 const { startEmbedded } = await import(path.join(root, 'dist/db/embedded.js'));
 const { createUi } = await import(path.join(root, 'dist/ui.js'));
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'truefilm-test-pg-'));
+// mkdtemp makes it private; as root the server runs as the postgres user, which must reach it
+await chmod(dataDir, 0o755);
 const server = await startEmbedded(dataDir, { ui: createUi({ progress: false, quiet: true }), port: 0 });
 
 let status = 1;

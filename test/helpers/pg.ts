@@ -7,7 +7,7 @@
  * Each test gets a database of its own, dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -42,6 +42,7 @@ async function answers(url: string): Promise<boolean> {
 async function embeddedUrl(): Promise<string> {
   if (process.env.TRUEFILM_TEST_EMBEDDED_URL) return process.env.TRUEFILM_TEST_EMBEDDED_URL;
   const dir = await mkdtemp(path.join(os.tmpdir(), 'truefilm-test-pg-'));
+  await chmod(dir, 0o755); // as root, the server runs as the postgres user, which must reach it
   const server = await startEmbedded(dir, { ui: createUi({ progress: false, quiet: true }), port: 0 });
   ownEmbedded = { server, dir };
   return server.url;

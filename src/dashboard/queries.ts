@@ -1,0 +1,296 @@
+/**
+ * What the dashboard reads, and how: every query runs in a read-only
+ * transaction on a connection whose sessions default to read-only too, with
+ * bind parameters only (sort columns come from a fixed whitelist).
+ */
+import pg from 'pg';
+import { CONNECT_TIMEOUT_MS, databaseError } from '../db/connect.js';
+import { LOADS_TABLE, quoteIdent } from '../db/schema.js';
+import type { CompanyQuery, FilmQuery, FilmSort } from './params.js';
+
+/** SPEC section 5: the load goes into `public`. */
+const S = quoteIdent('public');
+
+/** A query taking longer than this is cancelled by the server. */
+export const STATEMENT_TIMEOUT_MS = 15_000;
+
+export interface Reader {
+  /** Runs `fn` in a read-only transaction on a pooled connection. */
+  read<T>(fn: (client: pg.ClientBase) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function createReader(url: string, poolSize = 4): Reader {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // Belt and braces: a statement outside our transactions is read-only too.
+    options: `-c default_transaction_read_only=on -c statement_timeout=${STATEMENT_TIMEOUT_MS}`,
+    application_name: 'truefilm-dashboard',
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client whose server goes away emits 'error' on the pool; the next read reports it.
+  pool.on('error', () => {});
+  let closed: Promise<void> | null = null;
+  return {
+    async read(fn) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw databaseError(err, url, 'connecting');
+      }
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN TRANSACTION READ ONLY');
+        try {
+          const result = await fn(client);
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+          throw err;
+        }
+      } catch (err) {
+        throw databaseError(err, url, 'reading the data');
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () => (closed ??= pool.end()),
+  };
+}
+
+// ---- the data -------------------------------------------------------------
+
+export const EMPTY_MESSAGE = 'No data has been loaded into this database yet.';
+export const EMPTY_HINT =
+  'Run `npm run demo` (the bundled sample, no network needed) or `truefilm run` (the full data set) against the same database, then reload this page.';
+
+export interface EmptyState {
+  empty: true;
+  message: string;
+  hint: string;
+}
+
+export const EMPTY_STATE: EmptyState = { empty: true, message: EMPTY_MESSAGE, hint: EMPTY_HINT };
+
+/** True when a load has happened: the films table exists. */
+export async function hasData(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query<{ films: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS films`, ['public.films']);
+  return rows[0]!.films;
+}
+
+export interface FilmRow {
+  rank: number;
+  id: number;
+  title: string;
+  original_title: string | null;
+  year: number | null;
+  release_date: string | null;
+  budget: number;
+  revenue: number;
+  ratio: number;
+  rating: number | null;
+  vote_count: number | null;
+  imdb_id: string | null;
+  wikipedia_url: string | null;
+  wikipedia_title: string | null;
+  wikipedia_match: string;
+  has_abstract: boolean;
+  genres: string[];
+  companies: string[];
+}
+
+export interface FilmDetail extends FilmRow {
+  wikipedia_abstract: string | null;
+  abstract_source: string | null;
+}
+
+export interface FilmPage {
+  films: FilmRow[];
+  /** films matching the filters, over every page */
+  total: number;
+  limit: number;
+  offset: number;
+  sort: FilmSort;
+  order: 'asc' | 'desc';
+  filters: { genre: string | null; company: string | null; q: string | null };
+}
+
+const FILM_COLUMNS = `
+  f.rank, f.id, f.title, f.original_title, f.year, f.release_date::text AS release_date,
+  f.budget::float8 AS budget, f.revenue::float8 AS revenue, f.ratio, f.rating, f.vote_count,
+  f.imdb_id, f.wikipedia_url, f.wikipedia_title, f.wikipedia_match,
+  f.wikipedia_abstract IS NOT NULL AS has_abstract,
+  coalesce((SELECT array_agg(DISTINCT g.name ORDER BY g.name)
+            FROM ${S}.film_genres fg JOIN ${S}.genres g ON g.id = fg.genre_id
+            WHERE fg.film_id = f.id), '{}') AS genres,
+  coalesce((SELECT array_agg(DISTINCT c.name ORDER BY c.name)
+            FROM ${S}.film_production_companies fc JOIN ${S}.production_companies c ON c.id = fc.company_id
+            WHERE fc.film_id = f.id), '{}') AS companies`;
+
+/** $1 genre, $2 company, $3 title search; each null for "any". */
+const FILM_FILTER = `
+  ($1::text IS NULL OR EXISTS (
+     SELECT 1 FROM ${S}.film_genres fg JOIN ${S}.genres g ON g.id = fg.genre_id
+     WHERE fg.film_id = f.id AND g.name = $1::text))
+  AND ($2::text IS NULL OR EXISTS (
+     SELECT 1 FROM ${S}.film_production_companies fc JOIN ${S}.production_companies c ON c.id = fc.company_id
+     WHERE fc.film_id = f.id AND c.name = $2::text))
+  AND ($3::text IS NULL
+       OR strpos(lower(f.title), lower($3::text)) > 0
+       OR strpos(lower(coalesce(f.original_title, '')), lower($3::text)) > 0)`;
+
+/** The only SQL that a request's `sort` can select. */
+const SORT_SQL: Record<FilmSort, string> = {
+  rank: 'f.rank',
+  title: 'lower(f.title)',
+  year: 'f.year',
+  budget: 'f.budget',
+  revenue: 'f.revenue',
+  ratio: 'f.ratio',
+  rating: 'f.rating',
+};
+
+export async function queryFilms(client: pg.ClientBase, query: FilmQuery): Promise<FilmPage> {
+  const filter = [query.genre, query.company, query.q];
+  const count = await client.query<{ total: number }>(`SELECT count(*)::integer AS total FROM ${S}.films f WHERE ${FILM_FILTER}`, filter);
+  const orderBy = `${SORT_SQL[query.sort]} ${query.order === 'asc' ? 'ASC' : 'DESC'} NULLS LAST, f.rank ASC`;
+  // The page's ids first, then their genres and companies: PostgreSQL would
+  // otherwise build the lists for every film before sorting on a column
+  // without an index.
+  const { rows } = await client.query<FilmRow>(
+    `SELECT ${FILM_COLUMNS}
+     FROM (SELECT f.id FROM ${S}.films f WHERE ${FILM_FILTER} ORDER BY ${orderBy} LIMIT $4 OFFSET $5) page
+     JOIN ${S}.films f ON f.id = page.id
+     ORDER BY ${orderBy}`,
+    [...filter, query.limit, query.offset],
+  );
+  return {
+    films: rows,
+    total: count.rows[0]!.total,
+    limit: query.limit,
+    offset: query.offset,
+    sort: query.sort,
+    order: query.order,
+    filters: { genre: query.genre, company: query.company, q: query.q },
+  };
+}
+
+export async function queryFilm(client: pg.ClientBase, id: number): Promise<FilmDetail | null> {
+  const { rows } = await client.query<FilmDetail>(
+    `SELECT ${FILM_COLUMNS}, f.wikipedia_abstract, f.abstract_source FROM ${S}.films f WHERE f.id = $1`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+export interface PerformanceRow {
+  films: number;
+  mean_ratio: number;
+  median_ratio: number;
+  total_budget: number;
+  total_revenue: number;
+}
+
+export type GenreRow = PerformanceRow & { genre: string };
+export type CompanyRow = PerformanceRow & { company: string };
+
+const PERFORMANCE_COLUMNS = 'films, mean_ratio, median_ratio, total_budget::float8 AS total_budget, total_revenue::float8 AS total_revenue';
+
+export async function queryGenres(client: pg.ClientBase): Promise<{ genres: GenreRow[] }> {
+  const { rows } = await client.query<GenreRow>(
+    `SELECT genre, ${PERFORMANCE_COLUMNS} FROM ${S}.genre_performance ORDER BY median_ratio DESC, genre`,
+  );
+  return { genres: rows };
+}
+
+export async function queryCompanies(
+  client: pg.ClientBase,
+  query: CompanyQuery,
+): Promise<{ companies: CompanyRow[]; total: number; min_films: number }> {
+  const { rows } = await client.query<CompanyRow & { total: number }>(
+    `SELECT company, ${PERFORMANCE_COLUMNS}, count(*) OVER ()::integer AS total
+     FROM ${S}.production_company_performance
+     WHERE films >= $1
+     ORDER BY median_ratio DESC, films DESC, company
+     LIMIT $2`,
+    [query.minFilms, query.limit],
+  );
+  const total = rows[0]?.total ?? 0;
+  return { companies: rows.map(({ total: _total, ...row }) => row), total, min_films: query.minFilms };
+}
+
+export interface Summary {
+  empty: false;
+  films: number;
+  /** films matched to a Wikipedia page by any method */
+  matched: number;
+  with_abstract: number;
+  matches: { wikidata: number; cirrus: number; title: number; none: number };
+  genres: number;
+  companies: number;
+  median_ratio: number | null;
+  total_budget: number;
+  total_revenue: number;
+  best: { id: number; title: string; year: number | null; ratio: number } | null;
+  /** the latest load (truefilm_loads), or null when the table is missing */
+  load: { loaded_at: string; loads: number; csv_rows: number | null; wikidata_status: string | null; version: string | null } | null;
+}
+
+export async function querySummary(client: pg.ClientBase): Promise<Summary> {
+  const totals = await client.query(
+    `SELECT count(*)::integer AS films,
+            count(*) FILTER (WHERE wikipedia_match <> 'none')::integer AS matched,
+            count(*) FILTER (WHERE wikipedia_abstract IS NOT NULL)::integer AS with_abstract,
+            count(*) FILTER (WHERE wikipedia_match = 'wikidata')::integer AS wikidata,
+            count(*) FILTER (WHERE wikipedia_match = 'cirrus')::integer AS cirrus,
+            count(*) FILTER (WHERE wikipedia_match = 'title')::integer AS title,
+            count(*) FILTER (WHERE wikipedia_match = 'none')::integer AS none,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY ratio) AS median_ratio,
+            coalesce(sum(budget), 0)::float8 AS total_budget,
+            coalesce(sum(revenue), 0)::float8 AS total_revenue,
+            (SELECT count(*)::integer FROM ${S}.genre_performance) AS genres,
+            (SELECT count(*)::integer FROM ${S}.production_company_performance) AS companies
+     FROM ${S}.films`,
+  );
+  const t = totals.rows[0];
+  const best = await client.query(`SELECT id, title, year, ratio FROM ${S}.films ORDER BY rank LIMIT 1`);
+  let load: Summary['load'] = null;
+  const loads = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [`public.${LOADS_TABLE}`]);
+  if (loads.rows[0]!.present) {
+    const latest = await client.query(
+      `SELECT loaded_at, (SELECT count(*)::integer FROM ${S}.${LOADS_TABLE}) AS loads,
+              CASE WHEN jsonb_typeof(report #> '{metadata,rows}') = 'number' THEN (report #>> '{metadata,rows}')::float8 END AS csv_rows,
+              report #>> '{wikidata,status}' AS wikidata_status,
+              report ->> 'version' AS version
+       FROM ${S}.${LOADS_TABLE} ORDER BY loaded_at DESC, id DESC LIMIT 1`,
+    );
+    const row = latest.rows[0];
+    if (row) {
+      load = {
+        loaded_at: (row.loaded_at as Date).toISOString(),
+        loads: row.loads,
+        csv_rows: row.csv_rows,
+        wikidata_status: row.wikidata_status,
+        version: row.version,
+      };
+    }
+  }
+  return {
+    empty: false,
+    films: t.films,
+    matched: t.matched,
+    with_abstract: t.with_abstract,
+    matches: { wikidata: t.wikidata, cirrus: t.cirrus, title: t.title, none: t.none },
+    genres: t.genres,
+    companies: t.companies,
+    median_ratio: t.median_ratio,
+    total_budget: t.total_budget,
+    total_revenue: t.total_revenue,
+    best: best.rows[0] ?? null,
+    load,
+  };
+}
