@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import { copyRows } from '../db/copy.js';
-import { databaseError, withTransaction } from '../db/connect.js';
+import { databaseError, withClient, withTransaction } from '../db/connect.js';
 import {
   STAGING_SCHEMA,
   LOADS_TABLE,
@@ -18,6 +18,10 @@ import {
   quoteIdent,
 } from '../db/schema.js';
 import { TrueFilmError } from '../errors.js';
+import { maskUrl } from '../format.js';
+
+/** How long the swap waits for readers of the previous load's tables. */
+export const SWAP_LOCK_TIMEOUT_S = 30;
 import type { FilmRecord, LoadReport, NamedRef } from '../types.js';
 import type { Ui } from '../ui.js';
 
@@ -59,6 +63,13 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
   const staging = quoteIdent(STAGING_SCHEMA);
   const task = ui.task('load', 5, 'items');
   let doing = 'preparing the load';
+  // Ctrl-C while a statement runs or waits for a lock: cancel it from a second
+  // connection; the transaction then rolls back (no COMMIT is ever sent).
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const cancel = (): void => {
+    void withClient(options.url, (c) => c.query('SELECT pg_cancel_backend($1)', [pid])).catch(() => {});
+  };
+  options.signal?.addEventListener('abort', cancel, { once: true });
   try {
     return await withTransaction(client, async () => {
       // A run that died before COMMIT left nothing behind, but an older
@@ -151,6 +162,9 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
       options.signal?.throwIfAborted();
 
       doing = `replacing the previous load in schema ${schema}`;
+      // Dropping the old tables waits for their readers; a reader that holds
+      // them for long would also stall every reader queued behind us.
+      await client.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT_S}s'`);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       await client.query(dropLoadSql(schema));
       await client.query(moveTablesSql(STAGING_SCHEMA, schema));
@@ -166,11 +180,23 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
       return report;
     });
   } catch (err) {
+    if ((err as { code?: string }).code === '55P03') {
+      throw new TrueFilmError(
+        'DB_LOCKED',
+        `the previous load's tables stayed in use for ${SWAP_LOCK_TIMEOUT_S} s while ${doing}; the new load was rolled back`,
+        {
+          input: maskUrl(options.url),
+          hint: 'A long query or an idle open transaction holds them (see pg_stat_activity); end it and run again.',
+          cause: err,
+        },
+      );
+    }
     if (options.signal?.aborted) {
       throw new TrueFilmError('INTERRUPTED', `stopped while ${doing}: rolled back, the previous load is untouched`, { cause: err });
     }
     throw databaseError(err, options.url, doing);
   } finally {
+    options.signal?.removeEventListener('abort', cancel);
     task.increment(1);
     task.stop();
   }

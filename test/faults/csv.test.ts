@@ -1,0 +1,153 @@
+/**
+ * The fault matrix for the movies CSV (issue 7): every bad input ends in
+ * counted rejects or one clear error, never a crash or a hang.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { isTrueFilmError } from '../../src/errors.js';
+import { runMetadata } from '../../src/stages/metadata.js';
+import { createUi } from '../../src/ui.js';
+import { SAMPLE } from '../helpers/cli.js';
+
+const quiet = createUi({ progress: false, quiet: true });
+const read = (file: string, top = 1000) => runMetadata(file, { top, minBudget: 1000, ui: quiet });
+
+/** RFC 4180: quote a field when it holds a comma, a quote or a line break. */
+const csvLine = (fields: string[]) => fields.map((f) => (/[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f)).join(',');
+
+let tmp: string;
+let sample: string;
+let header: string;
+let columns: string[];
+/** the real record of The Blair Witch Project (its overview spans two lines), as fields */
+let witch: string[];
+/** that record with a short overview, on one line, with another id */
+const row = (id: string, change: Record<string, string> = {}) =>
+  csvLine(witch.map((f, i) => change[columns[i]!] ?? (columns[i] === 'id' ? id : columns[i] === 'overview' ? 'Three filmmakers vanish.' : f)));
+let blairWitch: string;
+before(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'truefilm-faults-csv-'));
+  sample = await readFile(path.join(SAMPLE, 'movies_metadata.csv'), 'utf8');
+  header = sample.slice(0, sample.indexOf('\n'));
+  const records = parse(sample, { relax_column_count: true }) as string[][];
+  columns = records[0]!;
+  witch = records.find((r) => r[columns.indexOf('id')] === '2667')!;
+  assert.ok(witch, 'the sample holds The Blair Witch Project');
+  blairWitch = row('2667');
+});
+after(async () => rm(tmp, { recursive: true, force: true }));
+
+async function file(name: string, content: string | Buffer): Promise<string> {
+  const p = path.join(tmp, name);
+  await writeFile(p, content);
+  return p;
+}
+
+/** What matters of a result, to compare two readings of the same data. */
+const essence = async (p: string) => {
+  const { films, report } = await read(p);
+  return { films, counts: { ...report, samples: undefined } };
+};
+
+describe('CSV faults', () => {
+  test('CRLF line ends and a UTF-8 BOM read exactly like the original', async () => {
+    const original = await essence(await file('lf.csv', sample));
+    // CRLF between records only: the quoted multi-line overviews keep their own line ends
+    const records = sample.split(/\n(?=(?:[^"]*"[^"]*")*[^"]*$)/);
+    const crlf = await essence(await file('crlf.csv', records.join('\r\n')));
+    const bom = await essence(await file('bom.csv', '\uFEFF' + sample));
+    assert.deepEqual(bom, original);
+    assert.deepEqual(crlf.counts, original.counts);
+    assert.deepEqual(
+      crlf.films.map((f) => [f.id, f.rank, f.ratio]),
+      original.films.map((f) => [f.id, f.rank, f.ratio]),
+    );
+  });
+
+  test('a truncated last record (cut inside a quoted field) is one malformed row; the rest loads', async () => {
+    const full = csvLine(witch.map((f, i) => (columns[i] === 'id' ? '999001' : f)));
+    const cut = `${header}\n${blairWitch}\n${full.slice(0, full.indexOf('three student filmmakers'))}`;
+    const { films, report } = await read(await file('truncated.csv', cut));
+    assert.equal(report.rows, 2);
+    assert.equal(report.malformed, 1);
+    assert.deepEqual(report.samples.malformed, [{ line: 3, reason: 'unparseable CSV (CSV_QUOTE_NOT_CLOSED)' }]);
+    assert.deepEqual(
+      films.map((f) => f.id),
+      [2667],
+    );
+  });
+
+  test('a 1 MB field is just a long overview', async () => {
+    const big = row('999002', { overview: 'An overview, "quoted", and\nlong. '.repeat(32 * 1024) });
+    assert.ok(big.length > 1_000_000, `${big.length}`);
+    const { films, report } = await read(await file('big-field.csv', `${header}\n${blairWitch}\n${big}\n`));
+    assert.equal(report.malformed, 0);
+    assert.deepEqual(
+      films.map((f) => f.id),
+      [2667, 999002],
+    );
+  });
+
+  test('100,000 rows of the same id: the first wins, 99,999 duplicates, memory bounded', async () => {
+    const rows = Array(100_000).fill(blairWitch).join('\n');
+    const before = process.memoryUsage().heapUsed;
+    const { films, report } = await read(await file('same-id.csv', `${header}\n${rows}\n`), 10);
+    assert.equal(report.rows, 100_000);
+    assert.equal(report.duplicates, 99_999);
+    assert.equal(report.samples.duplicates.length, 5, 'a few samples, not all');
+    assert.deepEqual(
+      films.map((f) => f.id),
+      [2667],
+    );
+    assert.ok(process.memoryUsage().heapUsed - before < 200 << 20);
+  });
+
+  test('rows with the wrong field count, ids that are dates, budgets that are words: counted, with lines', async () => {
+    const content = [
+      header,
+      blairWitch,
+      'False,,0,[],,82663,tt0113002,en,Midnight Man,Dramatic Story',
+      row('1997-08-20'),
+      row('-5'),
+      row('777', { budget: 'sixty thousand' }),
+      row('778', { revenue: '' }),
+      '',
+      '',
+    ].join('\n');
+    const { report } = await read(await file('mixed.csv', content));
+    assert.deepEqual(
+      report.samples.malformed.map((s) => [s.line, s.reason]),
+      [
+        [3, '10 fields where the header has 24'],
+        [4, 'id "1997-08-20" is not a positive integer'],
+        [5, 'id "-5" is not a positive integer'],
+        [6, 'budget "sixty thousand" is not a number'],
+        [7, 'revenue "" is not a number'],
+      ],
+    );
+    assert.equal(report.rows, 6, 'blank lines are not records');
+  });
+
+  test('binary garbage after a good header: counted rows, no crash', async () => {
+    const garbage = Buffer.concat([Buffer.from(`${header}\n${blairWitch}\n`), Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 2654435761) % 251))]);
+    const result = await read(await file('garbage-tail.csv', garbage)).then(
+      (r) => r,
+      (e: unknown) => e,
+    );
+    if (isTrueFilmError(result)) {
+      assert.equal(result.code, 'CSV_PARSE');
+      assert.ok(result.input?.endsWith('garbage-tail.csv'));
+    } else {
+      const { films, report } = result as Awaited<ReturnType<typeof read>>;
+      assert.deepEqual(
+        films.map((f) => f.id),
+        [2667],
+      );
+      assert.ok(report.malformed > 0);
+    }
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * Interrupts (issue 7): SIGINT and SIGTERM while a run is loading. The run is
+ * held inside its load transaction by a reader of the previous load (its swap
+ * waits for the reader's lock), which makes "during the load" deterministic.
+ * Then: exit 130/143, the previous load untouched and readable, no staging
+ * schema left, the embedded server stopped cleanly, and the next run succeeds.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { SAMPLE, runCli, type CliResult } from '../helpers/cli.js';
+import { closeTestServers, freshDatabase, testServers, type TestDatabase, type TestServer } from '../helpers/pg.js';
+
+const SAMPLE_CSV = path.join(SAMPLE, 'movies_metadata.csv');
+let servers: TestServer[] = [];
+let tmp: string;
+before(async () => {
+  servers = await testServers();
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'truefilm-signals-'));
+  await chmod(tmp, 0o755);
+});
+after(async () => {
+  await closeTestServers();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const args = (top: number, extra: string[]) => ['run', '--metadata', SAMPLE_CSV, '--top', String(top), '--offline', '--no-progress', ...extra];
+
+/** Opens a transaction that reads `films` and keeps its lock until released. */
+async function holdReader(url: string): Promise<{ release: () => Promise<void> }> {
+  const reader = new pg.Client({ connectionString: url });
+  reader.on('error', () => {}); // the embedded server goes away under it in one test
+  await reader.connect();
+  await reader.query('BEGIN');
+  await reader.query('SELECT count(*) FROM films');
+  return {
+    release: async () => {
+      await reader.query('COMMIT');
+      await reader.end();
+    },
+  };
+}
+
+/** Waits until the run's connection waits for a lock (it is inside its load, at the swap). */
+async function untilRunWaitsForLock(url: string, child: ChildProcess): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    for (let i = 0; i < 600; i++) {
+      if (child.exitCode !== null) throw new Error(`the run exited (${child.exitCode}) before reaching its swap`);
+      const { rows } = await c.query(
+        `SELECT 1 FROM pg_stat_activity WHERE application_name = 'truefilm run' AND wait_event_type = 'Lock'`,
+      );
+      if (rows.length > 0) return;
+      await sleep(50);
+    }
+    throw new Error('the run never waited at its swap');
+  } finally {
+    await c.end();
+  }
+}
+
+async function state(url: string) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return {
+      films: (await c.query('SELECT id, rank FROM films ORDER BY rank')).rows,
+      loads: (await c.query('SELECT count(*)::int AS n FROM truefilm_loads')).rows[0].n as number,
+      staging: (await c.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'truefilm_staging'`)).rowCount,
+      locks: (await c.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory'`)).rowCount,
+    };
+  } finally {
+    await c.end();
+  }
+}
+
+for (const [signal, status] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  describe(`${signal} during the load`, () => {
+    for (const serverName of ['embedded', 'local'] as const) {
+      test(`with DATABASE_URL (${serverName} server): exit ${status}, the previous load untouched, the next run succeeds`, async (t) => {
+        const server = servers.find((s) => s.name === serverName);
+        if (!server) return t.skip(`no ${serverName} server answers`);
+        const db: TestDatabase = await freshDatabase(server);
+        try {
+          const first = await runCli(args(20, ['--database-url', db.url, '--data-dir', tmp]));
+          assert.equal(first.status, 0, first.stderr);
+          const before = await state(db.url);
+          const reader = await holdReader(db.url);
+          let child!: ChildProcess;
+          const running = runCli(args(40, ['--database-url', db.url, '--data-dir', tmp]), { onSpawn: (c) => (child = c) });
+          await untilRunWaitsForLock(db.url, child);
+          child.kill(signal);
+          const result: CliResult = await running;
+          await reader.release();
+          assert.equal(result.status, status, result.stderr);
+          assert.match(result.stderr, new RegExp(`stopped by ${signal}; the previous load, if any, is untouched`));
+          assert.deepEqual(await state(db.url), before);
+          const next = await runCli(args(40, ['--database-url', db.url, '--data-dir', tmp]));
+          assert.equal(next.status, 0, next.stderr);
+          assert.equal((await state(db.url)).films.length, 40);
+        } finally {
+          await db.drop();
+        }
+      });
+    }
+
+    test('with the embedded server of --data-dir: it is shut down cleanly, and the next run starts it again', async () => {
+      const dataDir = path.join(tmp, `embedded-${signal}`);
+      const first = await runCli(args(20, ['--data-dir', dataDir]));
+      assert.equal(first.status, 0, first.stderr);
+      const password = (await readFile(path.join(dataDir, '.pg-password'), 'utf8')).trim();
+      const pidFile = path.join(dataDir, 'pgdata', 'postmaster.pid');
+
+      let child!: ChildProcess;
+      const running = runCli(args(40, ['--data-dir', dataDir]), { onSpawn: (c) => (child = c) });
+      // the run starts its server: read its port, then hold a reader on the previous load
+      let port = 0;
+      for (let i = 0; i < 400 && !port; i++) {
+        const text = await readFile(pidFile, 'utf8').catch(() => '');
+        const lines = text.split('\n');
+        if (lines.length > 7 && lines[7]!.trim() === 'ready') port = Number(lines[3]);
+        else await sleep(50);
+      }
+      assert.ok(port > 0, 'the run started the embedded server');
+      const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/truefilm`;
+      const before = await state(url);
+      const reader = await holdReader(url);
+      await untilRunWaitsForLock(url, child);
+      const serverPid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+      child.kill(signal);
+      const result = await running;
+      await reader.release().catch(() => {}); // the server may be gone already
+      assert.equal(result.status, status, result.stderr);
+      assert.ok(
+        await readFile(pidFile).then(
+          () => false,
+          () => true,
+        ),
+        'postmaster.pid is gone: the server shut down cleanly',
+      );
+      assert.throws(() => process.kill(serverPid, 0), /ESRCH/);
+
+      const next = await runCli(args(30, ['--data-dir', dataDir, '--report', path.join(dataDir, 'r.json')]));
+      assert.equal(next.status, 0, next.stderr);
+      assert.equal(before.films.length, 20);
+      assert.equal(JSON.parse(await readFile(path.join(dataDir, 'r.json'), 'utf8')).load.films, 30);
+    });
+  });
+}
