@@ -14,6 +14,7 @@ const KEY_EQUALS = /^[\p{L}\p{N}_ ]{1,40}=/u;
 const MARKUP = /\{\{|\}\}|\[\[|\]\]|postopcaption|^thumb\||^__[A-Z]+__|^==|^<|\|\s*\w+\s*=/;
 const DISAMBIGUATION = /\b(?:may|can|most commonly|commonly|also)\s+refers?\s+to\b|may have the following meanings/i;
 const MIN_WORDS = 4;
+const CONTINUATION = /^(?:and|or|but|in|on|of|at|to|with|for|by|from|as|which|who|that|the|a|an)\s/;
 const MIN_CHARS = 20;
 
 export function judgeAbstract(text: string): AbstractVerdict {
@@ -22,8 +23,9 @@ export function judgeAbstract(text: string): AbstractVerdict {
   if (MARKUP.test(t)) return 'markup';
   // "Hard Rain may refer to:", "W Radio is the branding of several radio stations, including:"
   if (DISAMBIGUATION.test(t.split(/[.!?](?:\s|$)/)[0]!) || /:\s*$/.test(t)) return 'disambiguation';
-  // a sentence starts with a capital, a digit or a quote: "(paperback edition)", "and the magazine..." do not
-  if (t.length < MIN_CHARS || t.split(/\s+/).length < MIN_WORDS || /^[(\p{Ll}]/u.test(t)) return 'fragment';
+  // the tail of a sentence cut off ("and the magazine Télérama..."), a lone parenthesis ("(paperback edition)");
+  // titles may start in lower case or with a parenthesis: "eXistenZ is...", "(500) Days of Summer is..."
+  if (t.length < MIN_CHARS || t.split(/\s+/).length < MIN_WORDS || CONTINUATION.test(t) || /^\([^)]*\)\.?$/.test(t)) return 'fragment';
   return 'prose';
 }
 

@@ -18,6 +18,7 @@ export const DEFAULTS = {
   minBudget: 1000,
   threads: os.availableParallelism(),
   sparqlEndpoint: 'https://query.wikidata.org/sparql',
+  summaryEndpoint: 'https://en.wikipedia.org/api/rest_v1/page/summary/',
   dashboardPort: 8502,
   dashboardHost: '127.0.0.1',
 } as const;
@@ -37,6 +38,8 @@ export interface RunConfig {
   databaseUrl: string | null;
   dataDir: string;
   sparqlEndpoint: string;
+  /** the Wikipedia REST page summary base URL; a page's title is appended */
+  summaryEndpoint: string;
   offline: boolean;
   requireWikidata: boolean;
   report: string | null;
@@ -69,6 +72,7 @@ const RUN_OPTIONS = {
   'database-url': { type: 'string' },
   'data-dir': { type: 'string' },
   'sparql-endpoint': { type: 'string' },
+  'summary-endpoint': { type: 'string' },
   offline: { type: 'boolean' },
   'require-wikidata': { type: 'boolean' },
   report: { type: 'string' },
@@ -128,6 +132,9 @@ Selection
 Matching
   --sparql-endpoint URL  Wikidata Query Service [env TRUEFILM_SPARQL_ENDPOINT]
                          default: ${DEFAULTS.sparqlEndpoint}
+  --summary-endpoint URL Wikipedia REST page summaries, the fill-in for matched
+                         films without a good dump abstract [env TRUEFILM_SUMMARY_ENDPOINT]
+                         default: ${DEFAULTS.summaryEndpoint}
   --offline              no network: title matching only (caches still used)
   --require-wikidata     fail (exit 1) when Wikidata cannot be reached
 Resources
@@ -289,6 +296,10 @@ export function parseCommandLine(argv: string[], env: Env = process.env): Config
   if (!/^https?:\/\/[^/]/i.test(sparqlEndpoint)) {
     problems.add(`--sparql-endpoint must be an http:// or https:// URL, got ${JSON.stringify(sparqlEndpoint)}`);
   }
+  const summaryEndpoint = values['summary-endpoint'] ?? env.TRUEFILM_SUMMARY_ENDPOINT ?? DEFAULTS.summaryEndpoint;
+  if (!/^https?:\/\/[^/]/i.test(summaryEndpoint)) {
+    problems.add(`--summary-endpoint must be an http:// or https:// URL, got ${JSON.stringify(summaryEndpoint)}`);
+  }
   const metadata = values.metadata ?? env.TRUEFILM_METADATA ?? path.join(dataDir, DEFAULTS.metadataFile);
   if (metadata.trim() === '') problems.add('--metadata must name a file');
 
@@ -303,6 +314,7 @@ export function parseCommandLine(argv: string[], env: Env = process.env): Config
     databaseUrl: databaseUrl(problems, values['database-url'] ? '--database-url' : 'DATABASE_URL', values['database-url'] ?? env.DATABASE_URL),
     dataDir,
     sparqlEndpoint,
+    summaryEndpoint,
     offline: values.offline ?? false,
     requireWikidata: values['require-wikidata'] ?? false,
     report: values.report ?? null,

@@ -146,10 +146,13 @@ describe('the abstract quality judge on the 2021 dump film pages', () => {
     assert.equal(judgeAbstract('Hard Rain may refer to:'), 'disambiguation');
     assert.equal(judgeAbstract('(paperback edition)'), 'fragment');
     assert.equal(judgeAbstract('Miramax Films'), 'fragment');
-    assert.equal(
-      judgeAbstract('King Kong (1959) was a landmark musical that ran in Johannesburg.'),
-      'prose',
-    );
+    assert.equal(judgeAbstract('and the magazine Télérama #2998–3006..'), 'fragment');
+    assert.equal(judgeAbstract('(as The Manchester Guardian, renamed The Guardian in 1959)'), 'fragment');
+    assert.equal(judgeAbstract('King Kong (1959) was a landmark musical that ran in Johannesburg.'), 'prose');
+    // titles that start in lower case or with a parenthesis are still prose
+    assert.equal(judgeAbstract('(500) Days of Summer is a 2009 American romantic comedy-drama film.'), 'prose');
+    assert.equal(judgeAbstract('eXistenZ is a 1999 science fiction body horror film.'), 'prose');
+    assert.equal(judgeAbstract('xXx is a 2002 American action film.'), 'prose');
   });
 
   test('counts over the real 811 pages: 431 infobox lines are refused, real prose is kept', () => {

@@ -3,7 +3,8 @@
  * Wikidata Query Service, the Wikipedia REST API):
  *
  * - a descriptive User-Agent with a contact URL on every request;
- * - at most `concurrency` requests in flight, on a connection pool of that size;
+ * - at most `concurrency` requests in flight, on a connection pool of that size,
+ *   and, with `ratePerSecond`, request starts spaced evenly whatever the concurrency;
  * - a timeout per try covering the headers and the whole body;
  * - retries only on 408, 429, 5xx, timeouts, connection resets and responses
  *   the caller cannot read, honouring `Retry-After` (seconds or an HTTP-date)
@@ -35,6 +36,7 @@ export const HTTP_DEFAULTS = {
   maxTotalMs: 180_000,
   backoffMs: 1_000,
   maxBackoffMs: 30_000,
+  ratePerSecond: Infinity,
 } as const;
 
 export interface HttpClientOptions {
@@ -50,6 +52,8 @@ export interface HttpClientOptions {
   /** the first backoff; it doubles on each retry up to `maxBackoffMs` */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** request starts per second (all tries and origins together), spaced evenly; default unlimited */
+  ratePerSecond?: number;
   /** aborts waits and requests in flight: the request fails with INTERRUPTED */
   signal?: AbortSignal;
 }
@@ -59,6 +63,11 @@ export interface HttpRequest {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Statuses besides 2xx that are answers for `read`, not failures: a 404 that
+   * means "no such page", or 3xx for a caller that follows redirects itself.
+   */
+  readStatuses?: readonly number[];
 }
 
 export interface HttpResponse {
@@ -145,6 +154,9 @@ export class HttpClient {
   private readonly signal: AbortSignal | undefined;
   private readonly agent: Agent;
   private readonly slots: Slots;
+  /** with a rate: no request starts before this time (Date.now() ms); each start moves it on by one interval */
+  private nextStart = 0;
+  private readonly intervalMs: number;
   /** per origin: no request starts before this time (Date.now() ms), set by Retry-After and 429 */
   private readonly notBefore = new Map<string, number>();
 
@@ -158,7 +170,9 @@ export class HttpClient {
       maxTotalMs: o.maxTotalMs ?? HTTP_DEFAULTS.maxTotalMs,
       backoffMs: o.backoffMs ?? HTTP_DEFAULTS.backoffMs,
       maxBackoffMs: o.maxBackoffMs ?? HTTP_DEFAULTS.maxBackoffMs,
+      ratePerSecond: o.ratePerSecond !== undefined && o.ratePerSecond > 0 ? o.ratePerSecond : HTTP_DEFAULTS.ratePerSecond,
     };
+    this.intervalMs = Number.isFinite(this.options.ratePerSecond) ? 1000 / this.options.ratePerSecond : 0;
     this.signal = o.signal;
     this.slots = new Slots(this.options.concurrency);
     this.agent = new Agent({
@@ -170,9 +184,10 @@ export class HttpClient {
   }
 
   /**
-   * Sends `req` until a 2xx response that `read` accepts, and returns what
-   * `read` made of it. `read` throwing counts as a failed try (a truncated or
-   * malformed body); if it keeps throwing, its last error is the cause.
+   * Sends `req` until a 2xx response (or one of `req.readStatuses`) that
+   * `read` accepts, and returns what `read` made of it. `read` throwing
+   * counts as a failed try (a truncated or malformed body); if it keeps
+   * throwing, its last error is the cause.
    */
   async request<T>(req: HttpRequest, read: (res: HttpResponse) => T): Promise<T> {
     const { maxTries, maxTotalMs, backoffMs, maxBackoffMs } = this.options;
@@ -190,7 +205,7 @@ export class HttpClient {
       });
       let outcome: Outcome<T>;
       try {
-        const gateFailure = await this.waitForOrigin(origin, deadline, req.url);
+        const gateFailure = await this.waitForTurn(origin, deadline, req.url);
         outcome = gateFailure ?? (await this.tryOnce(req, read, attempt, deadline - Date.now()));
       } finally {
         release();
@@ -236,6 +251,23 @@ export class HttpClient {
       await sleep(ms, undefined, { signal: this.signal });
     } catch (err) {
       throw this.interrupted(url, this.signal?.reason ?? err);
+    }
+  }
+
+  /**
+   * Waits for the origin's Retry-After time, then for this request's start
+   * under the rate; again if a Retry-After came in meanwhile, so that requests
+   * held by one are not let go all at once. A Failure when past the deadline.
+   */
+  private async waitForTurn(origin: string, deadline: number, url: string): Promise<Outcome<never> | null> {
+    for (;;) {
+      const gateFailure = await this.waitForOrigin(origin, deadline, url);
+      if (gateFailure !== null || this.intervalMs === 0) return gateFailure;
+      const at = Math.max(Date.now(), this.nextStart);
+      this.nextStart = at + this.intervalMs;
+      // Timers may fire a millisecond early by the wall clock: loop until the time has truly come.
+      for (let left = at - Date.now(); left > 0; left = at - Date.now()) await this.pause(left, url);
+      if ((this.notBefore.get(origin) ?? 0) <= Date.now()) return null;
     }
   }
 
@@ -286,7 +318,7 @@ export class HttpClient {
       // Read the whole body whatever the status: a pooled connection is reusable only then.
       const body = await res.body.text();
       const status = res.statusCode;
-      if (status >= 200 && status < 300) {
+      if ((status >= 200 && status < 300) || req.readStatuses?.includes(status)) {
         try {
           return { ok: true, value: read({ url: req.url, status, headers: res.headers, body }) };
         } catch (err) {
