@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Downloads what the TrueFilm pipeline reads into data/: the Kaggle movies CSV and
-# the English Wikipedia abstract dump. ./data_download.sh --help tells the details.
+# the English Wikipedia abstract dump, or its CirrusSearch dump.
+# ./data_download.sh --help tells the details.
 #
 # Layout: each thing to download is a "source", a function named source_<name>
-# (source_metadata, source_abstracts); --source <name> picks them. To add one,
-# write source_<name>, list it in the help text, and, if it should run by
-# default, in DEFAULT_SOURCES. The helpers below (download, decompress_gz,
-# check_space, resolve_checksum) are shared by all sources.
+# (source_metadata, source_abstracts, source_cirrus); --source <name> picks
+# them. To add one, write source_<name>, list it in the help text, and, if it
+# should run by default, in DEFAULT_SOURCES. The helpers below (download, fetch_verified,
+# fetch_listing, listing_names, decompress_gz, check_space, resolve_checksum) are
+# shared by all sources.
 set -euo pipefail
 
 readonly PROG=data_download.sh
@@ -19,6 +21,13 @@ readonly ABSTRACTS_XML_NAME=enwiki-latest-abstract.xml
 readonly METADATA_NAME=movies_metadata.csv
 readonly KAGGLE_DATASET=rounakbanik/the-movies-dataset
 readonly KAGGLE_PAGE=https://www.kaggle.com/datasets/rounakbanik/the-movies-dataset
+readonly DEFAULT_CIRRUS_BASE_URL=https://dumps.wikimedia.org/other/cirrus_search_index/
+readonly CIRRUS_WIKI=enwiki
+readonly CIRRUS_INDEX=${CIRRUS_WIKI}_content
+# the files of a dump in today's layout: enwiki_content-20250830-00000.json.bz2
+readonly CIRRUS_SHARD_RE="^${CIRRUS_INDEX}-[0-9]{8}(-[0-9]+)?\\.json\\.(bz2|gz)\$"
+# lists of digests that a dump directory may publish
+readonly CIRRUS_SUMS_RE='^(SHA256|SHA512|SHA1|MD5)SUMS$|(md5|sha1|sha256|sha512)sums(\.txt)?$'
 readonly USER_AGENT='truefilm-data-download/0.1.0 (https://github.com/truefilm/truefilm; data pipeline)'
 readonly DEFAULT_SOURCES='metadata abstracts'
 
@@ -27,25 +36,52 @@ usage() {
 Usage: ./data_download.sh [options]
 
 Downloads what \`truefilm run\` reads into data/ (beside this script, or
-TRUEFILM_DATA_DIR):
-  movies_metadata.csv          the Kaggle "The Movies Dataset" CSV
-  enwiki-latest-abstract.xml   the English Wikipedia abstract dump, decompressed
-Work already done is skipped, so running it again after an interruption goes on
-where it stopped (a partial download is kept as <file>.part and resumed).
+TRUEFILM_DATA_DIR). Three sources, chosen with --source:
+  metadata    movies_metadata.csv, the Kaggle "The Movies Dataset" CSV
+  abstracts   enwiki-latest-abstract.xml, the English Wikipedia abstract dump
+              (of 2025-02-01, the last there is), decompressed: the file that
+              \`truefilm run\` reads when it is given no --abstracts
+  cirrus      the newest complete CirrusSearch dump of English Wikipedia's
+              articles (the enwiki_content index), kept compressed in
+              cirrus/<YYYYMMDD>/; at the end it prints the --abstracts
+              arguments (and the TRUEFILM_ABSTRACTS value) that read it
+By default: ${DEFAULT_SOURCES}. Work already done is skipped, so running it
+again after an interruption goes on where it stopped (a partial download is
+kept as <file>.part and resumed).
+
+Which abstracts to use today
+  Wikimedia stopped producing the abstract dumps in February 2025 (Phabricator
+  T382069): the abstract dump is frozen at 2025-02-01, and for films its text
+  is often infobox residue ("| producer =") rather than prose. The
+  CirrusSearch dump is made every week from the live articles: its
+  opening_text is the lead's prose, and its external links give IMDb ids,
+  which match films without asking Wikidata. It is big, though: about 40 GB
+  of .json.bz2 (2026: some 65 files of about 600 MB) to download and keep,
+  against one .gz of the abstract dump that decompresses to about 7 GB.
+  Use cirrus when you have the disk space and the bandwidth: it gives current,
+  cleaner abstracts and more matches. The abstract dump stays the default
+  because it is smaller and is what \`truefilm run\` reads with no arguments;
+  for the films it leaves without a good abstract, the pipeline asks the
+  Wikipedia REST page summary API
+  (https://en.wikipedia.org/api/rest_v1/page/summary/<title>) when online.
 
 Options
-  --source NAME    download only this source; repeat for several
-                   (default: ${DEFAULT_SOURCES}):
-                     metadata   the movies CSV: from METADATA_URL when set, else
-                                with the Kaggle CLI when its credentials are
-                                present, else it tells how to get the file
-                     abstracts  the abstract dump from ABSTRACTS_URL: download
-                                (resumable), verify its checksum, decompress
+  --source NAME    download only this source (metadata, abstracts, cirrus);
+                   repeat for several (default: ${DEFAULT_SOURCES}):
+                     metadata   from METADATA_URL when set, else with the
+                                Kaggle CLI when its credentials are present,
+                                else it tells how to get the file
+                     abstracts  from ABSTRACTS_URL: download (resumable),
+                                verify its checksum, decompress
+                     cirrus     from CIRRUS_BASE_URL: find the newest complete
+                                date, download its files (resumable), verify
+                                them, keep them compressed
   --data-dir DIR   where the files go [env TRUEFILM_DATA_DIR]
                    (default: data/ beside this script; give \`truefilm run\`
                    the same --data-dir)
-  --keep-gz        keep the downloaded .gz after decompressing it
-                   (deleted by default: the .xml is what the pipeline reads)
+  --keep-gz        keep the downloaded .gz of the abstract dump after
+                   decompressing it (deleted by default: the .xml is what the
+                   pipeline reads)
   --force          download again even when the files are already there
   -h, --help       this text
 
@@ -59,6 +95,11 @@ Environment
                         .md5, else the dump's <wiki>-<date>-sha1sums.txt or
                         -md5sums.txt, else SHA256SUMS; without any, only gzip's
                         own CRC check guards the file
+  CIRRUS_BASE_URL       the index of the CirrusSearch dumps (a directory listing
+                        of YYYYMMDD/ dates); default:
+                        ${DEFAULT_CIRRUS_BASE_URL}
+  CIRRUS_DATE           take the dump of this date (YYYYMMDD) instead of the
+                        newest complete one
   METADATA_URL          a copy of movies_metadata.csv (.csv, .csv.gz or .zip)
   METADATA_CHECKSUM     as ABSTRACTS_CHECKSUM, for METADATA_URL
   KAGGLE_USERNAME, KAGGLE_KEY (or ~/.kaggle/kaggle.json)
@@ -70,23 +111,43 @@ Environment
                         about 7 GB of XML). pigz is used when installed, else gzip
 
 The abstract dump
-  Wikimedia stopped producing the abstract dumps in February 2025 (Phabricator
-  T382069): the last complete one is dated 2025-02-01. The naming convention of
-  the dumps: the run directory https://dumps.wikimedia.org/<wiki>/<YYYYMMDD>/
-  holds <wiki>-<YYYYMMDD>-abstract.xml.gz (every page in one file), the same
-  split in <wiki>-<YYYYMMDD>-abstract1.xml.gz .. abstract27.xml.gz, and the
-  digests of all its files in <wiki>-<YYYYMMDD>-md5sums.txt and -sha1sums.txt;
+  The naming convention of the dumps: the run directory
+  https://dumps.wikimedia.org/<wiki>/<YYYYMMDD>/ holds
+  <wiki>-<YYYYMMDD>-abstract.xml.gz (every page in one file), the same split in
+  <wiki>-<YYYYMMDD>-abstract1.xml.gz .. abstract27.xml.gz, and the digests of
+  all its files in <wiki>-<YYYYMMDD>-md5sums.txt and -sha1sums.txt;
   <wiki>/latest/<wiki>-latest-abstract.xml.gz was the newest run's copy. The
   download is saved as enwiki-latest-abstract.xml, the name the pipeline reads.
   dumps.wikimedia.org keeps only its last few runs: when the default URL
   answers 404, take the same file from a mirror listed at
   https://dumps.wikimedia.org/mirrors.html or from the Internet Archive, and
   set ABSTRACTS_URL (and ABSTRACTS_CHECKSUM when the mirror has no digests).
-  Alternatives for newer text, which a later version of TrueFilm adds as
-  sources: the Wikipedia REST page summary API
-  (https://en.wikipedia.org/api/rest_v1/page/summary/<title>) and the
-  CirrusSearch dumps of the enwiki_content index (under
-  https://dumps.wikimedia.org/other/).
+
+The CirrusSearch dump: what this script expects of the server
+  (from public descriptions of dumps.wikimedia.org, not checked against it
+  here: if it has changed, the script stops with a message saying what it
+  did not find)
+  - CIRRUS_BASE_URL is an HTML directory listing of dates, YYYYMMDD/, one a
+    week; about four weeks are kept.
+  - <date>/index_name=enwiki_content/ lists the files of the English
+    articles' index, enwiki_content-<date>-00000.json.bz2, -00001... (each
+    Elasticsearch bulk NDJSON: an action line, then the document), and a file
+    _SUCCESS once all of them are published, about 12 hours after the
+    directory appears. A date without _SUCCESS is not complete: it is
+    skipped for the date before it.
+  - The older layout, https://dumps.wikimedia.org/other/cirrussearch/ (no
+    longer updated since January 2026), is read too, for mirrors that keep
+    it: <date>/enwiki-<date>-cirrussearch-content.json.gz, one file with no
+    completion marker.
+  - No checksums are published beside these files today. A digest file that
+    a listing shows is used (<file>.sha256, .sha512, .sha1, .md5, SHA256SUMS,
+    *-md5sums.txt...); otherwise each file is checked against the size the
+    server announces and its bzip2/gzip header.
+  The files are fetched one at a time (dumps.wikimedia.org allows few
+  connections per address) into cirrus/<date>.part/, which becomes
+  cirrus/<date>/ once every file is there and checked. The free space for the
+  whole dump is checked before the first byte. The pipeline reads the .gz
+  itself and the .bz2 through lbzip2 or bzip2 (apt-get install lbzip2).
 
 Exit status: 0 done (or nothing left to do), 1 a download or check failed
 (the message says which file and what to do), 2 bad usage.
@@ -118,11 +179,12 @@ human() {
 # --- temporary files, interruption ---------------------------------------------
 
 TMP_FILES=()
-EMPTY_DIRS=() # removed on exit when empty
+EMPTY_DIRS=() # removed on exit when empty, the last one first
 cleanup() {
   local f
   for f in ${TMP_FILES[@]+"${TMP_FILES[@]}"}; do rm -rf -- "$f"; done
-  for f in ${EMPTY_DIRS[@]+"${EMPTY_DIRS[@]}"}; do rmdir -- "$f" 2>/dev/null || true; done
+  local i
+  for ((i = ${#EMPTY_DIRS[@]} - 1; i >= 0; i--)); do rmdir -- "${EMPTY_DIRS[i]}" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 trap 'warn "interrupted: run again to resume (partial downloads are kept as *.part)"; exit 130' INT
@@ -134,6 +196,14 @@ new_tmp() {
   f=$(mktemp "${TMPDIR:-/tmp}/data_download.XXXXXX") || die "cannot create a temporary file in ${TMPDIR:-/tmp}"
   TMP_FILES+=("$f")
   printf -v "$1" '%s' "$f"
+}
+
+# new_tmp_dir VAR: a temporary directory, removed on exit, named in VAR
+new_tmp_dir() {
+  local d
+  d=$(mktemp -d "${TMPDIR:-/tmp}/data_download.XXXXXX") || die "cannot create a temporary directory in ${TMPDIR:-/tmp}"
+  TMP_FILES+=("$d")
+  printf -v "$1" '%s' "$d"
 }
 
 # --- small helpers -------------------------------------------------------------
@@ -237,6 +307,48 @@ http_small() {
   esac
 }
 
+# Fetches a directory listing (a small page), trying again on a passing
+# failure: fetch_listing URL OUT. Returns 0, 10 (404/410: not there) or 1 (no
+# answer after DOWNLOAD_TRIES attempts; the reason is in HTTP_ERROR).
+fetch_listing() {
+  local url=$1 out=$2 try=1 rc
+  while :; do
+    rc=0
+    http_small "$url" "$out" || rc=$?
+    ((rc == 0 || rc == 10)) && return "$rc"
+    ((try >= DOWNLOAD_TRIES)) && return 1
+    warn "could not fetch $url ($HTTP_ERROR): trying again"
+    try=$((try + 1))
+    sleep "$DOWNLOAD_RETRY_DELAY"
+  done
+}
+
+# %3D -> "=" (a backslash stays a backslash)
+url_decode() {
+  local s=${1//\\/\\\\}
+  printf '%b\n' "${s//%/\\x}"
+}
+
+# The entries of an HTML directory listing (nginx's or Apache's autoindex),
+# one a line, from its links: the last path segment, percent-decoded, with a
+# trailing "/" for a directory; "../", sort links and other pages left out.
+# listing_names FILE
+listing_names() {
+  local href name
+  { grep -oiE "href=(\"[^\"]*\"|'[^']*')" "$1" || true; } | sed -E 's/^[^=]*=.//; s/.$//' |
+    while IFS= read -r href; do
+      href=${href%%[?#]*}
+      if [[ $href == */ ]]; then
+        name=${href%/}
+        name=${name##*/}/
+      else
+        name=${href##*/}
+      fi
+      [[ -z $name || $name == / || $name == ./ || $name == ../ ]] && continue
+      url_decode "$name"
+    done
+}
+
 # Asks the size of a remote file (HEAD): sets REMOTE_SIZE (empty when the
 # server does not say). Dies with a clear message when it is not there.
 # The hint for a missing file is in NOT_FOUND_HINT.
@@ -268,6 +380,16 @@ remote_size() {
     ;;
   *) ;; # HEAD not supported, or a passing server error: the download will tell
   esac
+}
+
+# The digest of NAME in a checksum file, in lower case (empty when it holds
+# none): "<hex>  <name>" / "<hex> *<name>" lines, or a lone "<hex>" (unless
+# the third argument is "named"). digest_in_file NAME FILE [named]
+digest_in_file() {
+  tr -d '\r' <"$2" | awk -v n="$1" -v named="${3:-}" '
+    NF >= 2 && ($2 == n || $2 == "*" n) { print $1; exit }
+    NF == 1 && NR == 1 && named == "" { lone = $1 }
+    END { if (lone != "") print lone }' | head -n 1 | tr 'A-F' 'a-f'
 }
 
 # Finds the expected digest of a download: resolve_checksum URL GIVEN VARNAME.
@@ -312,12 +434,7 @@ resolve_checksum() {
     10) continue ;;
     *) die "could not fetch the checksum file $candidate: $HTTP_ERROR. Run again, or set $var (a digest, or none)." ;;
     esac
-    # "<hex>  <name>" / "<hex> *<name>" lines, or a lone "<hex>"
-    hex=$(tr -d '\r' <"$body" | awk -v n="$name" '
-      NF >= 2 && ($2 == n || $2 == "*" n) { print $1; exit }
-      NF == 1 && NR == 1 { lone = $1 }
-      END { if (lone != "") print lone }' | head -n 1)
-    hex=$(printf '%s' "$hex" | tr 'A-F' 'a-f')
+    hex=$(digest_in_file "$name" "$body")
     algo=$(algo_of "$hex")
     if [[ -z $algo ]]; then
       warn "$candidate does not give a digest for $name: ignoring it"
@@ -333,8 +450,7 @@ resolve_checksum() {
 # download URL DEST GIVEN_CHECKSUM CHECKSUM_VARNAME
 # DEST appears only once the download is complete and verified.
 download() {
-  local url=$1 dest=$2 given=$3 var=$4
-  local part="$dest.part" name have
+  local url=$1 dest=$2 given=$3 var=$4 name
   name=$(url_name "$url")
 
   # a digest given is checked before any request; the file is asked for before
@@ -342,6 +458,17 @@ download() {
   [[ -n $given ]] && resolve_checksum "$url" "$given" "$var"
   remote_size "$url"
   [[ -z $given ]] && resolve_checksum "$url" "$given" "$var"
+  fetch_verified "$url" "$dest" "no checksum is published beside $name (and $var is not set): not verified"
+}
+
+# The transfer itself, once the caller has set REMOTE_SIZE (remote_size) and
+# CHECK_ALGO, CHECK_HEX, CHECK_FROM (empty: nothing to verify against):
+# fetch_verified URL DEST WARNING_WHEN_UNVERIFIED
+# Resumes DEST.part; DEST appears only once complete and verified.
+fetch_verified() {
+  local url=$1 dest=$2 unverified=$3
+  local part="$dest.part" name have
+  name=$(url_name "$url")
   have=$(file_size "$part")
   if [[ -n $REMOTE_SIZE ]] && ((have > REMOTE_SIZE)); then
     warn "$part is larger than the file on the server ($(human "$REMOTE_SIZE")): starting over"
@@ -411,8 +538,8 @@ download() {
     say "checksum ok"
   elif [[ -n $CHECK_FROM ]]; then
     say "not verifying $name ($CHECK_FROM)"
-  else
-    warn "no checksum is published beside $name (and $var is not set): not verified"
+  elif [[ -n $unverified ]]; then
+    warn "$unverified"
   fi
   mv -f -- "$part" "$dest"
 }
@@ -501,6 +628,283 @@ source_abstracts() {
   *) die "ABSTRACTS_URL must name a .xml.gz or .xml file, got \"$name\"" ;;
   esac
   say "abstracts: ready in $xml ($(human "$(file_size "$xml")"))"
+}
+
+# --- the CirrusSearch dump -------------------------------------------------------
+
+CIRRUS_FILES=()        # the files ready for the pipeline, once source_cirrus is done
+CIRRUS_SHARDS=()       # the files of the dump being looked at (cirrus_locate)
+CIRRUS_DIR_URL=        # the directory that holds them
+CIRRUS_NAMES=          # a file: the entries of its listing
+CIRRUS_SKIP=           # why that dump cannot be used (empty: it can)
+CIRRUS_SUMS_DIR=       # the checksum files fetched, by name
+
+# Sets CIRRUS_SHARDS from the names in a file that match a pattern, in shard
+# order; a .bz2 with a .gz twin is left out: read_shards NAMES_FILE REGEX
+read_shards() {
+  local name
+  CIRRUS_SHARDS=()
+  while IFS= read -r name; do
+    [[ $name == *.bz2 ]] && grep -qxF -- "${name%.bz2}.gz" "$1" && continue
+    CIRRUS_SHARDS+=("$name")
+  done < <(grep -E -- "$2" "$1" | sort -u | sort -t- -k3,3n)
+}
+
+# Finds the content dump of one date: cirrus_locate BASE_URL DATE. Sets
+# CIRRUS_DIR_URL, CIRRUS_SHARDS, CIRRUS_NAMES, and CIRRUS_SKIP when that date
+# cannot be used (not complete yet, no enwiki content in it).
+cirrus_locate() {
+  local base=$1 date=$2 listing rc=0
+  CIRRUS_SKIP='' CIRRUS_SHARDS=()
+  new_tmp listing
+  new_tmp CIRRUS_NAMES
+  # today's layout: <date>/index_name=enwiki_content/ (the "=" written %3D, as
+  # the server's own links do)
+  CIRRUS_DIR_URL="$base$date/index_name%3D${CIRRUS_INDEX}/"
+  fetch_listing "$CIRRUS_DIR_URL" "$listing" || rc=$?
+  if ((rc == 0)); then
+    listing_names "$listing" >"$CIRRUS_NAMES"
+    read_shards "$CIRRUS_NAMES" "$CIRRUS_SHARD_RE"
+    if ! grep -qx '_SUCCESS' "$CIRRUS_NAMES"; then
+      CIRRUS_SKIP="not complete yet: no _SUCCESS marker in $CIRRUS_DIR_URL (${#CIRRUS_SHARDS[@]} file(s) so far)"
+    elif ((${#CIRRUS_SHARDS[@]} == 0)); then
+      die "$CIRRUS_DIR_URL is marked complete (_SUCCESS) but lists no ${CIRRUS_WIKI} content shard (${CIRRUS_INDEX}-$date-NNNNN.json.bz2 or .json.gz): the layout of the dumps has changed, or this is not a CirrusSearch dump. See ./data_download.sh --help; CIRRUS_BASE_URL and CIRRUS_DATE choose another dump."
+    fi
+    return 0
+  fi
+  ((rc == 10)) || die "could not list $CIRRUS_DIR_URL: $HTTP_ERROR. Run again later."
+
+  # the older layout, no longer updated: <date>/enwiki-<date>-cirrussearch-content.json.gz
+  CIRRUS_DIR_URL="$base$date/"
+  rc=0
+  fetch_listing "$CIRRUS_DIR_URL" "$listing" || rc=$?
+  case $rc in
+  0) ;;
+  10)
+    CIRRUS_SKIP="$CIRRUS_DIR_URL is not there (HTTP 404)"
+    return 0
+    ;;
+  *) die "could not list $CIRRUS_DIR_URL: $HTTP_ERROR. Run again later." ;;
+  esac
+  listing_names "$listing" >"$CIRRUS_NAMES"
+  read_shards "$CIRRUS_NAMES" "^${CIRRUS_WIKI}-$date-cirrussearch-content\.json\.(bz2|gz)\$"
+  if ((${#CIRRUS_SHARDS[@]} == 0)); then
+    CIRRUS_SKIP="it holds no ${CIRRUS_WIKI} content dump (neither index_name=${CIRRUS_INDEX}/ nor ${CIRRUS_WIKI}-$date-cirrussearch-content.json.gz)"
+  fi
+}
+
+# The checksum files that the listing of the dump's directory shows, best first
+# for FILE: FILE.sha256 .sha512 .sha1 .md5, then SHA256SUMS, *-md5sums.txt...
+# None is asked for blindly. cirrus_digest_files FILE
+cirrus_digest_files() {
+  local ext
+  for ext in sha256 sha512 sha1 md5; do
+    if grep -qxF -- "$1.$ext" "$CIRRUS_NAMES"; then printf '%s\n' "$1.$ext"; fi
+  done
+  grep -E -- "$CIRRUS_SUMS_RE" "$CIRRUS_NAMES" | grep -E '^[A-Za-z0-9._-]+$' | sort -u || true
+}
+
+# Sets CHECK_ALGO, CHECK_HEX, CHECK_FROM for one file of the dump from the
+# checksum files its directory publishes (empty when none names it):
+# cirrus_checksum FILE
+cirrus_checksum() {
+  local file=$1 sums url cache rc hex algo
+  CHECK_ALGO='' CHECK_HEX='' CHECK_FROM=''
+  while IFS= read -r sums; do
+    url=$CIRRUS_DIR_URL$sums
+    cache=$CIRRUS_SUMS_DIR/$sums
+    if [[ ! -f $cache ]]; then
+      rc=0
+      http_small "$url" "$cache.tmp" || rc=$?
+      case $rc in
+      0) mv -f -- "$cache.tmp" "$cache" ;;
+      10) : >"$cache" ;;
+      *) die "could not fetch the checksum file $url: $HTTP_ERROR. Run again later." ;;
+      esac
+    fi
+    if [[ $sums == "$file".* ]]; then
+      hex=$(digest_in_file "$file" "$cache")
+    else # a list of many files: only a line naming this one counts
+      hex=$(digest_in_file "$file" "$cache" named)
+    fi
+    algo=$(algo_of "$hex")
+    if [[ -n $algo ]]; then
+      CHECK_ALGO=$algo CHECK_HEX=$hex CHECK_FROM=$url
+      return 0
+    fi
+  done < <(cirrus_digest_files "$file")
+}
+
+# Checks that FILE starts as its name says (.gz: 1f 8b, .bz2: "BZh"): an error
+# page saved under a shard's name is deleted. check_magic FILE
+check_magic() {
+  local file=$1 head want
+  head=$(od -An -tx1 -N3 "$file" | tr -d ' \n')
+  case $file in
+  *.gz)
+    [[ $head == 1f8b* ]] && return 0
+    want=gzip
+    ;;
+  *.bz2)
+    [[ $head == 425a68 ]] && return 0
+    want=bzip2
+    ;;
+  *) return 0 ;;
+  esac
+  rm -f -- "$file"
+  die "$(basename "$file") is not a $want file (it starts with the bytes ${head:-nothing}): deleted it; run again to download it afresh"
+}
+
+# The complete downloads in the cirrus directory, newest first.
+cirrus_local_dates() {
+  local d
+  for d in "$1"/[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]; do
+    if [[ -d $d ]]; then printf '%s\n' "${d##*/}"; fi
+  done | sort -r
+}
+
+# Downloads the files of the dump found by cirrus_locate into ROOT/DATE.part/,
+# then renames that directory ROOT/DATE: cirrus_fetch ROOT DATE
+cirrus_fetch() {
+  local root=$1 date=$2
+  local final="$root/$date" work="$root/$date.part" n=${#CIRRUS_SHARDS[@]}
+  if ((FORCE)); then rm -rf -- "$final" "$work"; fi
+  mkdir -p -- "$work"
+  EMPTY_DIRS+=("$work")
+  say "cirrus: taking the dump of $date: $n file(s) in $CIRRUS_DIR_URL"
+
+  # every size first: the free space is checked for the whole dump before any
+  # of it is fetched (the real one is tens of GB)
+  local shard sizes=() need=0 have i
+  for shard in "${CIRRUS_SHARDS[@]}"; do
+    if [[ -f $work/$shard ]]; then
+      sizes+=(present)
+      continue
+    fi
+    remote_size "$CIRRUS_DIR_URL$shard"
+    sizes+=("$REMOTE_SIZE")
+    if [[ -n $REMOTE_SIZE ]]; then
+      have=$(file_size "$work/$shard.part")
+      if ((REMOTE_SIZE > have)); then need=$((need + REMOTE_SIZE - have)); fi
+    fi
+  done
+  check_space "$work" "$need" "download the $date ${CIRRUS_INDEX} dump ($n file(s))"
+
+  new_tmp_dir CIRRUS_SUMS_DIR
+  local unverified
+  if [[ -z $(grep -E -- "$CIRRUS_SUMS_RE|\.(sha256|sha512|sha1|md5)\$" "$CIRRUS_NAMES" || true) ]]; then
+    warn "$CIRRUS_DIR_URL publishes no checksums: each file is checked against the size the server announces and its compression header"
+  fi
+  for i in "${!CIRRUS_SHARDS[@]}"; do
+    shard=${CIRRUS_SHARDS[i]}
+    if [[ ${sizes[i]} == present ]]; then
+      say "cirrus: [$((i + 1))/$n] $shard is already downloaded and checked"
+      continue
+    fi
+    say "cirrus: [$((i + 1))/$n] $shard"
+    REMOTE_SIZE=${sizes[i]}
+    cirrus_checksum "$shard"
+    unverified=''
+    [[ -n $(cirrus_digest_files "$shard") ]] && unverified="no checksum file in $CIRRUS_DIR_URL names $shard: not verified"
+    fetch_verified "$CIRRUS_DIR_URL$shard" "$work/$shard" "$unverified"
+    check_magic "$work/$shard"
+  done
+
+  {
+    printf 'url=%s\ndate=%s\n' "$CIRRUS_DIR_URL" "$date"
+    printf 'file=%s\n' "${CIRRUS_SHARDS[@]}"
+  } >"$work/.source"
+  mv -- "$work" "$final"
+  cirrus_ready "$final" "$date"
+}
+
+# Sets CIRRUS_FILES to the dump's files in DIR, in shard order, and says what
+# is there: cirrus_ready DIR DATE
+cirrus_ready() {
+  local dir=$1 date=$2 f names=() bytes=0
+  for f in "$dir"/*; do
+    if [[ -f $f ]]; then names+=("${f##*/}"); fi
+  done
+  CIRRUS_FILES=()
+  while IFS= read -r f; do
+    CIRRUS_FILES+=("$dir/$f")
+    bytes=$((bytes + $(file_size "$dir/$f")))
+  done < <(printf '%s\n' ${names[@]+"${names[@]}"} |
+    grep -E -- "$CIRRUS_SHARD_RE|^${CIRRUS_WIKI}-[0-9]{8}-cirrussearch-content\.json\.(bz2|gz)\$" | sort -t- -k3,3n)
+  ((${#CIRRUS_FILES[@]})) || die "$dir holds no file of a CirrusSearch dump: remove it (rm -r $dir) and run again"
+  say "cirrus: ready: ${#CIRRUS_FILES[@]} file(s) of the dump of $date in $dir ($(human "$bytes")), kept compressed"
+
+  if [[ ${CIRRUS_FILES[0]} == *.bz2 ]] && ! command -v lbzip2 >/dev/null 2>&1 &&
+    ! command -v pbzip2 >/dev/null 2>&1 && ! command -v bzip2 >/dev/null 2>&1; then
+    warn "the pipeline reads .bz2 files through lbzip2 or bzip2, and none is installed here: apt-get install lbzip2 (or bzip2)"
+  fi
+  local others=()
+  for f in "${dir%/*}"/*; do
+    if [[ -d $f && $f != "$dir" ]]; then others+=("$f"); fi
+  done
+  if ((${#others[@]})); then
+    say "cirrus: not used by these files, and taking disk space: ${others[*]} (rm -r them when you no longer need them)"
+  fi
+}
+
+# The English Wikipedia CirrusSearch content dump, newest complete date, as
+# DATA_DIR/cirrus/<YYYYMMDD>/*.json.bz2, kept compressed.
+source_cirrus() {
+  local base=${CIRRUS_BASE_URL:-$DEFAULT_CIRRUS_BASE_URL}
+  check_url "$base" CIRRUS_BASE_URL
+  base=${base%%[?#]*}
+  base=${base%/}/
+  local root="$DATA_DIR/cirrus" dates=() date
+  mkdir -p -- "$root"
+  EMPTY_DIRS+=("$root")
+  NOT_FOUND_HINT="the dump may have been removed since its listing was read (dumps.wikimedia.org keeps about four weeks of CirrusSearch dumps): run again to take the newest complete one"
+  say "cirrus: the ${CIRRUS_INDEX} CirrusSearch dump from $base"
+
+  if [[ -n ${CIRRUS_DATE:-} ]]; then
+    dates=("$CIRRUS_DATE")
+  else
+    local listing rc=0
+    new_tmp listing
+    fetch_listing "$base" "$listing" || rc=$?
+    case $rc in
+    0) ;;
+    10) die "not found (HTTP 404): $base. Check CIRRUS_BASE_URL (see --help)" ;;
+    *)
+      date=$(cirrus_local_dates "$root" | head -n 1)
+      if [[ -n $date ]] && ((!FORCE)); then
+        warn "cannot list the CirrusSearch dumps at $base ($HTTP_ERROR): using the complete download of $date already here"
+        cirrus_ready "$root/$date" "$date"
+        return 0
+      fi
+      die "cannot list the CirrusSearch dumps at $base: $HTTP_ERROR. Check the address (CIRRUS_BASE_URL) and the network, then run again."
+      ;;
+    esac
+    while IFS= read -r date; do
+      dates+=("$date")
+    done < <(listing_names "$listing" | sed -n -E 's#^([0-9]{8})/$#\1#p' | sort -ru)
+    ((${#dates[@]})) ||
+      die "the listing of $base holds no dump date (a YYYYMMDD/ directory): is CIRRUS_BASE_URL the index of the CirrusSearch dumps? (see --help)"
+  fi
+
+  local skipped=()
+  for date in "${dates[@]}"; do
+    if [[ -d $root/$date ]] && ((!FORCE)); then
+      say "cirrus: the dump of $date is already complete in $root/$date: nothing to do"
+      cirrus_ready "$root/$date" "$date"
+      return 0
+    fi
+    cirrus_locate "$base" "$date"
+    if [[ -z $CIRRUS_SKIP ]]; then
+      cirrus_fetch "$root" "$date"
+      return 0
+    fi
+    say "cirrus: skipping $date: $CIRRUS_SKIP"
+    skipped+=("$date: $CIRRUS_SKIP")
+  done
+  if [[ -n ${CIRRUS_DATE:-} ]]; then
+    die "the CirrusSearch dump of CIRRUS_DATE=$CIRRUS_DATE cannot be used: ${skipped[0]#*: }"
+  fi
+  die "no complete ${CIRRUS_WIKI} content dump at $base (looked at ${#dates[@]} date(s), see above). Run again later, or see ./data_download.sh --help"
 }
 
 # Checks that FILE is movies_metadata.csv, else removes it and WORK and dies:
@@ -665,6 +1069,7 @@ main() {
   positive_int "$DOWNLOAD_TRIES" 1 || usage_error "DOWNLOAD_TRIES must be a whole number from 1, got \"$DOWNLOAD_TRIES\""
   positive_int "$DOWNLOAD_RETRY_DELAY" 0 || usage_error "DOWNLOAD_RETRY_DELAY must be a whole number of seconds, got \"$DOWNLOAD_RETRY_DELAY\""
   positive_int "$DECOMPRESS_RATIO" 1 || usage_error "DECOMPRESS_RATIO must be a whole number from 1, got \"$DECOMPRESS_RATIO\""
+  [[ -z ${CIRRUS_DATE:-} || $CIRRUS_DATE =~ ^[0-9]{8}$ ]] || usage_error "CIRRUS_DATE must be a dump date as YYYYMMDD, got \"$CIRRUS_DATE\""
 
   command -v curl >/dev/null 2>&1 || die "curl is needed: apt-get install curl (or your system's equivalent)"
   DATA_DIR=${data_dir:-$SCRIPT_DIR/data}
@@ -688,12 +1093,33 @@ main() {
 summary() {
   local missing=()
   [[ -f $DATA_DIR/$METADATA_NAME ]] || missing+=("$METADATA_NAME")
-  [[ -f $DATA_DIR/$ABSTRACTS_XML_NAME ]] || missing+=("$ABSTRACTS_XML_NAME")
-  if ((${#missing[@]} == 0)); then
-    say "done: $DATA_DIR holds $METADATA_NAME and $ABSTRACTS_XML_NAME. Next, the pipeline: node dist/main.js run (in the container: docker exec backend node dist/main.js --threads 8)"
-  else
-    say "done, but $DATA_DIR has no ${missing[*]} yet (see above). Meanwhile: npm run demo (the bundled sample)"
+  if ((${#CIRRUS_FILES[@]} == 0)); then
+    [[ -f $DATA_DIR/$ABSTRACTS_XML_NAME ]] || missing+=("$ABSTRACTS_XML_NAME")
+    if ((${#missing[@]} == 0)); then
+      say "done: $DATA_DIR holds $METADATA_NAME and $ABSTRACTS_XML_NAME. Next, the pipeline: node dist/main.js run (in the container: docker exec backend node dist/main.js --threads 8)"
+    else
+      say "done, but $DATA_DIR has no ${missing[*]} yet (see above). Meanwhile: npm run demo (the bundled sample)"
+    fi
+    return 0
   fi
+
+  # the CirrusSearch files: the exact arguments that read them
+  local f args=() joined=''
+  for f in "${CIRRUS_FILES[@]}"; do
+    args+=(--abstracts "$f")
+    joined+=${joined:+:}$f
+  done
+  if ((${#missing[@]} == 0)); then
+    say "done: $DATA_DIR holds $METADATA_NAME and the CirrusSearch dump (${#CIRRUS_FILES[@]} file(s) in ${CIRRUS_FILES[0]%/*})."
+  else
+    say "done, but $DATA_DIR has no ${missing[*]} yet (./data_download.sh --source metadata tells how to get it). The CirrusSearch dump is ready (${#CIRRUS_FILES[@]} file(s) in ${CIRRUS_FILES[0]%/*})."
+  fi
+  say "To read it, run the pipeline with these arguments (in the container: docker exec backend ...):"
+  printf '  node dist/main.js'
+  printf ' %q' "${args[@]}"
+  printf '\n'
+  say "or set the environment instead:"
+  printf '  TRUEFILM_ABSTRACTS=%q\n' "$joined"
 }
 
 main "$@"

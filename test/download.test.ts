@@ -1,7 +1,7 @@
 /**
  * data_download.sh, run for real against a real HTTP server on 127.0.0.1:
  * download, resume, checksums, 404, disk space, work already done, the movies
- * CSV. Every run writes into a temporary directory, never the repo's data/.
+ * CSV, and the CirrusSearch dump found through its index pages. Every run writes into a temporary directory, never the repo's data/.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { FileServer, SCRIPT, hashOf, makeAbstractDump, runScript } from './helpers/download.js';
+import { FileServer, SCRIPT, bzip2, hashOf, makeAbstractDump, makeCirrusShard, publishTree, runScript } from './helpers/download.js';
+import type { SeenRequest, ServedFile } from './helpers/download.js';
 import { SAMPLE } from './helpers/cli.js';
 
 const DUMP_PATH = '/enwiki/20250201/enwiki-20250201-abstract.xml.gz';
@@ -244,6 +245,313 @@ describe('data_download.sh abstracts', () => {
   });
 });
 
+describe('data_download.sh cirrus', () => {
+  const ROOT_PATH = '/other/cirrus_search_index/';
+  const OLD = '20250802';
+  const MID = '20250809';
+  const NEW = '20250816';
+  /** the enwiki_content files of each date: real bzip2 of generated bulk NDJSON */
+  const SHARDS: Record<string, Buffer[]> = {};
+  let OTHER: Buffer;
+  const EMPTY = Buffer.alloc(0);
+  const shardName = (date: string, i: number): string => `enwiki_content-${date}-${String(i).padStart(5, '0')}.json.bz2`;
+  const indexDir = (date: string): string => `${date}/index_name=enwiki_content/`;
+  const shardPath = (date: string, i: number): string => ROOT_PATH + indexDir(date) + shardName(date, i);
+  const cirrusDir = (date: string): string => path.join(dataDir, 'cirrus', date);
+
+  before(() => {
+    const counts: Record<string, number> = { [OLD]: 2, [MID]: 3, [NEW]: 2 };
+    for (const [date, count] of Object.entries(counts)) {
+      SHARDS[date] = Array.from({ length: count }, (_, i) => bzip2(makeCirrusShard(900, Number(date) + i, i * 1000 + 1)));
+    }
+    OTHER = bzip2(makeCirrusShard(20, 7));
+    assert.ok(SHARDS[MID]!.every((b) => b.length > 150_000), 'the shards are big enough to cut');
+  });
+
+  /** The dump index in today's layout: OLD and MID complete, NEW still without _SUCCESS. */
+  function tree(): Record<string, ServedFile> {
+    const served: Record<string, ServedFile> = { 'readme.html': { body: Buffer.from('<p>CirrusSearch dumps</p>\n') } };
+    for (const date of [OLD, MID, NEW]) {
+      SHARDS[date]!.forEach((body, i) => (served[indexDir(date) + shardName(date, i)] = { body }));
+      if (date !== NEW) served[`${indexDir(date)}_SUCCESS`] = { body: EMPTY };
+      served[`${date}/index_name=enwiki_general/enwiki_general-${date}-00000.json.bz2`] = { body: OTHER };
+      served[`${date}/index_name=enwiki_general/_SUCCESS`] = { body: EMPTY };
+      served[`${date}/index_name=frwiki_content/frwiki_content-${date}-00000.json.bz2`] = { body: OTHER };
+      served[`${date}/index_name=frwiki_content/_SUCCESS`] = { body: EMPTY };
+    }
+    return served;
+  }
+
+  function cirrusEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return env({ CIRRUS_BASE_URL: server.url(ROOT_PATH), ...extra });
+  }
+
+  /** The arguments printed at the end, both forms; they must agree. */
+  function printed(stdout: string): string[] {
+    const command = /^ {2}node dist\/main\.js (.+)$/m.exec(stdout);
+    assert.ok(command, `prints the node dist/main.js command:\n${stdout}`);
+    const words = command[1]!.split(' ');
+    assert.equal(words.length % 2, 0);
+    const files: string[] = [];
+    for (let i = 0; i < words.length; i += 2) {
+      assert.equal(words[i], '--abstracts');
+      files.push(words[i + 1]!);
+    }
+    const variable = /^ {2}TRUEFILM_ABSTRACTS=(\S+)$/m.exec(stdout);
+    assert.ok(variable, 'prints the TRUEFILM_ABSTRACTS value');
+    assert.deepEqual(variable[1]!.split(':'), files);
+    return files;
+  }
+
+  /** Requests under one directory of the server (its listing included). */
+  const under = (prefix: string): SeenRequest[] => server.requests.filter((r) => r.path.startsWith(prefix));
+
+  test('takes the newest complete date (one without _SUCCESS is skipped), fetches every file, keeps them compressed, prints the arguments', async () => {
+    publishTree(server, ROOT_PATH, tree());
+    const r = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`skipping ${NEW}: not complete yet: no _SUCCESS marker in http:\\S+/${NEW}/index_name%3Denwiki_content/ \\(2 file\\(s\\) so far\\)`));
+    assert.match(r.stdout, new RegExp(`taking the dump of ${MID}: 3 file\\(s\\)`));
+    assert.match(r.stderr, /publishes no checksums: each file is checked against the size the server announces and its compression header/);
+
+    const names = SHARDS[MID]!.map((_, i) => shardName(MID, i));
+    assert.deepEqual(await files(), ['cirrus']);
+    assert.deepEqual(await readdir(path.join(dataDir, 'cirrus')), [MID], 'the complete directory only, no .part left');
+    assert.deepEqual((await readdir(cirrusDir(MID))).sort(), ['.source', ...names]);
+    for (const [i, body] of SHARDS[MID]!.entries()) {
+      assert.ok((await readFile(path.join(cirrusDir(MID), shardName(MID, i)))).equals(body), `${shardName(MID, i)} is the file served, still bzip2`);
+      const gets = server.seen(shardPath(MID, i), 'GET');
+      assert.equal(gets.length, 1);
+      assert.match(gets[0]!.userAgent ?? '', /^truefilm-data-download\//);
+    }
+    assert.match(await readFile(path.join(cirrusDir(MID), '.source'), 'utf8'), new RegExp(`^url=http:\\S+/${MID}/index_name%3Denwiki_content/$`, 'm'));
+
+    assert.deepEqual(printed(r.stdout), names.map((n) => path.join(cirrusDir(MID), n)), 'every file, in shard order');
+    assert.deepEqual(server.seen(shardPath(NEW, 0), 'GET'), [], 'nothing of the incomplete date is fetched');
+    assert.deepEqual(under(ROOT_PATH + OLD), [], 'an older date is not even looked at');
+    assert.deepEqual(under(`${ROOT_PATH}${MID}/index_name=frwiki_content`), [], 'nor another wiki');
+    await assertNoTempLeft();
+  });
+
+  test('a second run downloads nothing and leaves the files alone; --force fetches them again', async () => {
+    publishTree(server, ROOT_PATH, tree());
+    const first = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(first.status, 0, first.stderr);
+    const file = path.join(cirrusDir(MID), shardName(MID, 0));
+    const before = await stat(file);
+    const count = server.requests.length;
+
+    const second = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, new RegExp(`the dump of ${MID} is already complete in \\S+: nothing to do`));
+    const asked = server.requests.slice(count).map((q) => `${q.method} ${q.path}`);
+    assert.deepEqual(asked, [`GET ${ROOT_PATH}`, `GET ${ROOT_PATH}${indexDir(NEW)}`], 'only the listings that tell whether a newer dump is complete');
+    const afterStat = await stat(file);
+    assert.equal(afterStat.mtimeMs, before.mtimeMs);
+    assert.equal(afterStat.ino, before.ino);
+    assert.deepEqual(printed(second.stdout), printed(first.stdout));
+
+    const forced = await runScript(['--source', 'cirrus', '--force'], cirrusEnv());
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.equal(server.seen(shardPath(MID, 0), 'GET').length, 2);
+    assert.ok((await readFile(file)).equals(SHARDS[MID]![0]!));
+  });
+
+  test('a file cut off is resumed by the next run with a Range request; the files already there are not fetched again', async () => {
+    const served = tree();
+    const cutAt = 100_000;
+    served[indexDir(MID) + shardName(MID, 1)] = { body: SHARDS[MID]![1]!, cuts: 1, cutAt };
+    publishTree(server, ROOT_PATH, served);
+
+    const first = await runScript(['--source', 'cirrus'], cirrusEnv({ DOWNLOAD_TRIES: '1' }));
+    assert.equal(first.status, 1);
+    assert.match(first.stderr, /error: could not download http:\S+-00001\.json\.bz2 in 1 attempt\(s\); the .* received are kept in \S+\.part: run again to resume/);
+    assert.doesNotMatch(first.stdout, /--abstracts/, 'no arguments for an incomplete dump');
+    assert.deepEqual(await readdir(path.join(dataDir, 'cirrus')), [`${MID}.part`], 'nothing looks complete');
+    const work = path.join(dataDir, 'cirrus', `${MID}.part`);
+    assert.deepEqual((await readdir(work)).sort(), [shardName(MID, 0), `${shardName(MID, 1)}.part`]);
+    const partSize = (await stat(path.join(work, `${shardName(MID, 1)}.part`))).size;
+    assert.ok(partSize > 0 && partSize <= cutAt);
+
+    const second = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, new RegExp(`\\[1/3\\] ${shardName(MID, 0)} is already downloaded and checked`));
+    assert.match(second.stdout, new RegExp(`resuming ${shardName(MID, 1).replace(/\./g, '\\.')} at`));
+    assert.equal(server.seen(shardPath(MID, 0), 'GET').length, 1, 'the complete file is not fetched again');
+    const gets = server.seen(shardPath(MID, 1), 'GET');
+    assert.equal(gets.length, 2);
+    assert.equal(gets[1]!.range, `bytes=${partSize}-`);
+    assert.equal(gets[1]!.status, 206);
+    assert.equal(gets[1]!.bytes, SHARDS[MID]![1]!.length - partSize, 'only the missing bytes were sent again');
+    for (const [i, body] of SHARDS[MID]!.entries()) {
+      assert.ok((await readFile(path.join(cirrusDir(MID), shardName(MID, i)))).equals(body));
+    }
+    assert.deepEqual(await readdir(path.join(dataDir, 'cirrus')), [MID]);
+  });
+
+  test('a wrong checksum in the published SHA256SUMS fails, deletes that file, and leaves nothing that looks complete', async () => {
+    const served = tree();
+    const wrong = hashOf('sha256', Buffer.from('not this file'));
+    const sums = (digest1: string): Buffer =>
+      Buffer.from(
+        [hashOf('sha256', SHARDS[MID]![0]!), digest1, hashOf('sha256', SHARDS[MID]![2]!)].map((h, i) => `${h}  ${shardName(MID, i)}\n`).join(''),
+      );
+    served[`${indexDir(MID)}SHA256SUMS`] = { body: sums(wrong) };
+    publishTree(server, ROOT_PATH, served);
+
+    const r = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(r.status, 1);
+    const bad = shardName(MID, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(`checksum mismatch for ${bad.replace(/\./g, '\\.')}: expected sha256 ${wrong} \\(from http:\\S+/index_name%3Denwiki_content/SHA256SUMS\\), got ${hashOf('sha256', SHARDS[MID]![1]!)}`),
+    );
+    assert.match(r.stdout, new RegExp(`verifying ${shardName(MID, 0).replace(/\./g, '\\.')} \\(sha256 from http:\\S+/SHA256SUMS\\)\\nchecksum ok`));
+    assert.doesNotMatch(r.stdout, /--abstracts/);
+    assert.deepEqual(await readdir(path.join(dataDir, 'cirrus')), [`${MID}.part`], 'no complete directory');
+    assert.deepEqual(await readdir(path.join(dataDir, 'cirrus', `${MID}.part`)), [shardName(MID, 0)], 'the bad file is deleted, .part included');
+    assert.deepEqual(server.seen(shardPath(MID, 2), 'GET'), [], 'stops at the first bad file');
+    assert.equal(server.seen(`${ROOT_PATH}${indexDir(MID)}SHA256SUMS`, 'GET').length, 1, 'the list of digests is fetched once');
+    await assertNoTempLeft();
+
+    // the server fixes its list: the next run fetches what is missing, and verifies it
+    served[`${indexDir(MID)}SHA256SUMS`] = { body: sums(hashOf('sha256', SHARDS[MID]![1]!)) };
+    publishTree(server, ROOT_PATH, served);
+    const again = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(server.seen(shardPath(MID, 0), 'GET').length, 1);
+    assert.equal((again.stdout.match(/checksum ok/g) ?? []).length, 2);
+    assert.doesNotMatch(again.stderr, /publishes no checksums/);
+    assert.equal(printed(again.stdout).length, 3);
+  });
+
+  test('an index with no enwiki content file: a clear message, exit 1, and nothing left behind', async () => {
+    // no date holds enwiki_content at all
+    const served: Record<string, ServedFile> = {};
+    for (const date of [MID, NEW]) {
+      served[`${date}/index_name=frwiki_content/frwiki_content-${date}-00000.json.bz2`] = { body: OTHER };
+      served[`${date}/index_name=frwiki_content/_SUCCESS`] = { body: EMPTY };
+    }
+    publishTree(server, ROOT_PATH, served);
+    const none = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(none.status, 1);
+    for (const date of [NEW, MID]) {
+      assert.match(none.stdout, new RegExp(`skipping ${date}: it holds no enwiki content dump \\(neither index_name=enwiki_content/ nor enwiki-${date}-cirrussearch-content\\.json\\.gz\\)`));
+    }
+    assert.match(none.stderr, /error: no complete enwiki content dump at http:\S+\/other\/cirrus_search_index\/ \(looked at 2 date\(s\), see above\)/);
+    assert.deepEqual(await files(), []);
+
+    // a complete enwiki_content directory whose files are not named as expected
+    server.files.clear();
+    publishTree(server, ROOT_PATH, {
+      [`${indexDir(MID)}part-00000.json.bz2`]: { body: SHARDS[MID]![0]! },
+      [`${indexDir(MID)}_SUCCESS`]: { body: EMPTY },
+    });
+    const renamed = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(renamed.status, 1);
+    assert.match(
+      renamed.stderr,
+      new RegExp(`error: http:\\S+/${MID}/index_name%3Denwiki_content/ is marked complete \\(_SUCCESS\\) but lists no enwiki content shard \\(enwiki_content-${MID}-NNNNN\\.json\\.bz2 or \\.json\\.gz\\): the layout of the dumps has changed`),
+    );
+    assert.deepEqual(server.seen(`${ROOT_PATH}${indexDir(MID)}part-00000.json.bz2`), []);
+    assert.deepEqual(await files(), []);
+
+    // a page that is not the index of the dumps
+    server.files.clear();
+    server.files.set(ROOT_PATH, { body: Buffer.from('<html><a href="/">home</a> <a href="about.html">about</a></html>') });
+    const page = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(page.status, 1);
+    assert.match(page.stderr, /the listing of http:\S+ holds no dump date \(a YYYYMMDD\/ directory\): is CIRRUS_BASE_URL the index of the CirrusSearch dumps\?/);
+    assert.deepEqual(await files(), []);
+  });
+
+  test('checks the free space for the whole dump before fetching any of it', async () => {
+    const served = tree();
+    SHARDS[MID]!.forEach((body, i) => (served[indexDir(MID) + shardName(MID, i)] = { body, headSize: 400_000_000_000_000 }));
+    publishTree(server, ROOT_PATH, served);
+    const r = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`not enough free disk space in \\S+ to download the ${MID} enwiki_content dump \\(3 file\\(s\\)\\): about 1200\\.0 TB needed, .* free`));
+    for (let i = 0; i < 3; i++) assert.deepEqual(server.seen(shardPath(MID, i), 'GET'), [], 'not a byte fetched');
+    assert.equal(server.seen(shardPath(MID, 2), 'HEAD').length, 1, 'every size was asked first');
+    assert.deepEqual(await files(), [], 'nothing left behind');
+  });
+
+  test('CIRRUS_DATE takes that date, verified against the .md5 beside each file; an incomplete or malformed date is refused', async () => {
+    const served = tree();
+    SHARDS[OLD]!.forEach((body, i) => (served[`${indexDir(OLD)}${shardName(OLD, i)}.md5`] = { body: Buffer.from(`${hashOf('md5', body)}  ${shardName(OLD, i)}\n`) }));
+    publishTree(server, ROOT_PATH, served);
+    const r = await runScript(['--source', 'cirrus'], cirrusEnv({ CIRRUS_DATE: OLD }));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`verifying ${shardName(OLD, 1).replace(/\./g, '\\.')} \\(md5 from http:\\S+-00001\\.json\\.bz2\\.md5\\)`));
+    assert.deepEqual(server.seen(ROOT_PATH), [], 'the date is not looked up');
+    assert.deepEqual(printed(r.stdout), SHARDS[OLD]!.map((_, i) => path.join(cirrusDir(OLD), shardName(OLD, i))));
+
+    const count = server.requests.length;
+    const again = await runScript(['--source', 'cirrus'], cirrusEnv({ CIRRUS_DATE: OLD }));
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(server.requests.length, count, 'a pinned date already here: no request at all');
+
+    const incomplete = await runScript(['--source', 'cirrus'], cirrusEnv({ CIRRUS_DATE: NEW }));
+    assert.equal(incomplete.status, 1);
+    assert.match(incomplete.stderr, new RegExp(`the CirrusSearch dump of CIRRUS_DATE=${NEW} cannot be used: not complete yet: no _SUCCESS marker`));
+
+    const bad = await runScript(['--source', 'cirrus'], cirrusEnv({ CIRRUS_DATE: '2025-08' }));
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /CIRRUS_DATE must be a dump date as YYYYMMDD, got "2025-08"/);
+  });
+
+  test('reads the older layout too: one enwiki-<date>-cirrussearch-content.json.gz per date', async () => {
+    const legacy = '/other/cirrussearch/';
+    const gz = gzipSync(makeCirrusShard(300, 11));
+    publishTree(server, legacy, {
+      'DEPRECATED.txt': { body: Buffer.from('no longer updated\n') },
+      'current/README': { body: Buffer.from('see the dated directories\n') },
+      '20251222/enwiki-20251222-cirrussearch-content.json.gz': { body: gz },
+      '20251222/enwiki-20251222-cirrussearch-general.json.gz': { body: OTHER },
+      '20251222/frwiki-20251222-cirrussearch-content.json.gz': { body: OTHER },
+      '20251229/frwiki-20251229-cirrussearch-content.json.gz': { body: OTHER },
+    });
+    const r = await runScript(['--source', 'cirrus'], env({ CIRRUS_BASE_URL: server.url(legacy) }));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /skipping 20251229: it holds no enwiki content dump/);
+    const file = path.join(dataDir, 'cirrus', '20251222', 'enwiki-20251222-cirrussearch-content.json.gz');
+    assert.ok((await readFile(file)).equals(gz), 'kept as .gz');
+    assert.deepEqual(printed(r.stdout), [file]);
+    assert.deepEqual(server.seen(`${legacy}20251222/enwiki-20251222-cirrussearch-general.json.gz`), []);
+  });
+
+  test('a file that is not what its name says (an HTML page saved as .json.bz2) is deleted', async () => {
+    const served = tree();
+    served[indexDir(MID) + shardName(MID, 0)] = { body: Buffer.from('<html><body>Too many requests</body></html>\n') };
+    publishTree(server, ROOT_PATH, served);
+    const r = await runScript(['--source', 'cirrus'], cirrusEnv());
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`${shardName(MID, 0).replace(/\./g, '\\.')} is not a bzip2 file \\(it starts with the bytes 3c6874\\): deleted it; run again`));
+    assert.deepEqual(await files(), [], 'nothing left behind');
+  });
+
+  test('a server that does not answer: the complete download already here is used, with a warning; without one, a clear error', async () => {
+    const closed = new FileServer();
+    await closed.start();
+    const unreachable = closed.url(ROOT_PATH);
+    await closed.close();
+
+    const nothing = await runScript(['--source', 'cirrus'], env({ CIRRUS_BASE_URL: unreachable, DOWNLOAD_TRIES: '2' }));
+    assert.equal(nothing.status, 1);
+    assert.match(nothing.stderr, /could not fetch http:\S+ \(.*\): trying again/);
+    assert.match(nothing.stderr, new RegExp(`error: cannot list the CirrusSearch dumps at ${unreachable.replace(/\./g, '\\.')}: .*Check the address \\(CIRRUS_BASE_URL\\) and the network`));
+    assert.deepEqual(await files(), []);
+
+    publishTree(server, ROOT_PATH, tree());
+    assert.equal((await runScript(['--source', 'cirrus'], cirrusEnv())).status, 0);
+    const offline = await runScript(['--source', 'cirrus'], env({ CIRRUS_BASE_URL: unreachable, DOWNLOAD_TRIES: '1' }));
+    assert.equal(offline.status, 0, offline.stderr);
+    assert.match(offline.stderr, new RegExp(`warning: cannot list the CirrusSearch dumps at \\S+ \\(.*\\): using the complete download of ${MID} already here`));
+    assert.equal(printed(offline.stdout).length, 3);
+  });
+});
+
 describe('data_download.sh metadata', () => {
   const CSV_PATH = '/files/movies_metadata.csv';
 
@@ -344,6 +652,13 @@ describe('data_download.sh usage', () => {
     assert.match(r.stdout, /REST page summary API/);
     assert.match(r.stdout, /CirrusSearch/);
     assert.match(r.stdout, /enwiki_content/);
+    // the CirrusSearch source: what it is, which to use today and why, what it assumes of the server
+    assert.match(r.stdout, /^ {2}cirrus {6}the newest complete CirrusSearch dump/m);
+    assert.match(r.stdout, /Which abstracts to use today/);
+    assert.match(r.stdout, /Use cirrus when you have the disk space/);
+    for (const text of ['CIRRUS_BASE_URL', 'CIRRUS_DATE', 'https://dumps.wikimedia.org/other/cirrus_search_index/', 'index_name=enwiki_content/', 'enwiki_content-<date>-00000.json.bz2', '_SUCCESS', 'TRUEFILM_ABSTRACTS', 'lbzip2']) {
+      assert.ok(r.stdout.includes(text), `--help names ${text}`);
+    }
     assert.equal(server.requests.length, 0);
   });
 
@@ -353,7 +668,7 @@ describe('data_download.sh usage', () => {
     assert.match(bad.stderr, /unknown option "--frobnicate"/);
     const source = await runScript(['--source', 'torrent'], env());
     assert.equal(source.status, 2);
-    assert.match(source.stderr, /--source must be one of: abstracts metadata; got "torrent"/);
+    assert.match(source.stderr, /--source must be one of: abstracts cirrus metadata; got "torrent"/);
     const tries = await runScript([], env({ DOWNLOAD_TRIES: 'many' }));
     assert.equal(tries.status, 2);
     assert.match(tries.stderr, /DOWNLOAD_TRIES must be a whole number/);

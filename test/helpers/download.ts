@@ -1,9 +1,10 @@
 /**
  * What the data_download.sh tests need: a real HTTP file server on 127.0.0.1
- * (HEAD, byte ranges, a transfer cut off half-way, 404), a generated abstract
- * dump, and a runner for the script with a clean environment.
+ * (HEAD, byte ranges, a transfer cut off half-way, 404, directory listings in
+ * nginx's autoindex format), a generated abstract dump and CirrusSearch dump
+ * files, and a runner for the script with a clean environment.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,8 @@ export interface ServedFile {
   cuts?: number;
   cutAt?: number;
   contentType?: string;
+  /** the Content-Length a HEAD answers (default: the body's), to announce a huge file */
+  headSize?: number;
 }
 
 export interface SeenRequest {
@@ -61,7 +64,14 @@ export class FileServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const urlPath = new URL(req.url ?? '/', 'http://x').pathname;
+    // decoded as nginx does: /index_name%3Denwiki_content/ is /index_name=enwiki_content/
+    const rawPath = new URL(req.url ?? '/', 'http://x').pathname;
+    let urlPath = rawPath;
+    try {
+      urlPath = decodeURIComponent(rawPath);
+    } catch {
+      // a malformed escape: looked up as sent
+    }
     const seen: SeenRequest = {
       method: req.method ?? '',
       path: urlPath,
@@ -97,7 +107,7 @@ export class FileServer {
       headers['content-range'] = `bytes ${start}-${size - 1}/${size}`;
     }
     const body = file.body.subarray(start);
-    headers['content-length'] = body.length;
+    headers['content-length'] = req.method === 'HEAD' && file.headSize !== undefined ? file.headSize : body.length;
     seen.status = status;
     res.writeHead(status, headers);
     if (req.method === 'HEAD') {
@@ -153,6 +163,103 @@ export function makeAbstractDump(docs: number, seed = 1): Buffer {
   }
   parts.push('</feed>\n');
   return Buffer.from(parts.join(''));
+}
+
+/**
+ * One file of a CirrusSearch content dump: Elasticsearch bulk NDJSON, an action
+ * line then the document, with the fields the pipeline reads (title,
+ * opening_text, wikibase_item, external_link) among others.
+ */
+export function makeCirrusShard(docs: number, seed: number, firstPageId = 1): Buffer {
+  const next = random(seed);
+  const word = (): string => WORDS[Math.floor(next() * WORDS.length)]!;
+  const lines: string[] = [];
+  for (let i = 0; i < docs; i++) {
+    const pageId = firstPageId + i;
+    const title = `${word()} ${word()} ${pageId}`;
+    const lead = `${title} is a ${Array.from({ length: 30 + Math.floor(next() * 40) }, word).join(' ')}.`;
+    const body = Array.from({ length: 80 + Math.floor(next() * 80) }, word).join(' ');
+    const imdb = `tt${String(Math.floor(next() * 1e7)).padStart(7, '0')}`;
+    lines.push(JSON.stringify({ index: { _id: String(pageId) } }));
+    lines.push(
+      JSON.stringify({
+        namespace: 0,
+        title,
+        page_id: pageId,
+        timestamp: '2025-08-01T12:00:00Z',
+        wikibase_item: `Q${pageId * 7}`,
+        category: [`${word()} films`],
+        external_link: [`https://www.imdb.com/title/${imdb}/`, `https://example.org/${pageId}`],
+        opening_text: lead,
+        text: `${lead} ${body}`,
+        incoming_links: Math.floor(next() * 500),
+      }),
+    );
+  }
+  return Buffer.from(lines.join('\n') + '\n');
+}
+
+/** bzip2 of `data`, made by the system's bzip2 (or lbzip2, or python3's bz2). */
+export function bzip2(data: Buffer): Buffer {
+  const makers: [string, string[]][] = [
+    ['bzip2', ['-c']],
+    ['lbzip2', ['-c']],
+    ['python3', ['-c', 'import bz2, sys; sys.stdout.buffer.write(bz2.compress(sys.stdin.buffer.read()))']],
+  ];
+  for (const [command, args] of makers) {
+    const made = spawnSync(command, args, { input: data, maxBuffer: 1 << 28 });
+    if (made.status === 0 && made.stdout.subarray(0, 3).toString() === 'BZh') return made.stdout;
+  }
+  throw new Error('the CirrusSearch test files are made with bzip2 (or lbzip2, or python3): apt-get install bzip2');
+}
+
+const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
+
+/**
+ * A directory listing as nginx's autoindex writes it (dumps.wikimedia.org):
+ * "../" first, directories then files, each name by name; a name longer than
+ * 50 characters is cut in the text (never in the link); "=" in a link is
+ * written %3D, as Wikimedia's links to index_name=... directories are.
+ */
+export function autoindex(dirPath: string, entries: { name: string; dir: boolean; size: number }[]): Buffer {
+  const sorted = [...entries].sort((a, b) => (a.dir === b.dir ? (a.name < b.name ? -1 : 1) : a.dir ? -1 : 1));
+  const rows = sorted.map(({ name, dir, size }) => {
+    const shown = dir ? `${name}/` : name;
+    const text = shown.length > 50 ? `${shown.slice(0, 47)}..&gt;` : shown;
+    const href = encodeURIComponent(name) + (dir ? '/' : '');
+    const pad = ' '.repeat(Math.max(1, 51 - Math.min(shown.length, 50)));
+    const when = `16-${MONTHS[7]}-2025 04:12`;
+    return `<a href="${href}">${text}</a>${pad}${when}${(dir ? '-' : String(size)).padStart(20)}`;
+  });
+  return Buffer.from(
+    `<html>\r\n<head><title>Index of ${dirPath}</title></head>\r\n<body>\r\n<h1>Index of ${dirPath}</h1><hr><pre><a href="../">../</a>\r\n` +
+      rows.join('\r\n') +
+      (rows.length ? '\r\n' : '') +
+      '</pre><hr></body>\r\n</html>\r\n',
+  );
+}
+
+/**
+ * Serves `files` (paths relative to `root`, which ends with "/") and, for
+ * `root` and every directory under it, its autoindex listing.
+ */
+export function publishTree(server: FileServer, root: string, files: Record<string, ServedFile>): void {
+  const dirs = new Map<string, Map<string, { dir: boolean; size: number }>>([['', new Map()]]);
+  for (const [rel, file] of Object.entries(files)) {
+    server.files.set(root + rel, file);
+    const parts = rel.split('/');
+    for (let i = 0; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/');
+      if (!dirs.has(parent)) dirs.set(parent, new Map());
+      const isDir = i < parts.length - 1;
+      dirs.get(parent)!.set(parts[i]!, { dir: isDir, size: isDir ? 0 : file.body.length });
+    }
+  }
+  for (const [dir, children] of dirs) {
+    const dirPath = root + (dir ? `${dir}/` : '');
+    const entries = [...children].map(([name, e]) => ({ name, ...e }));
+    server.files.set(dirPath, { body: autoindex(dirPath, entries), contentType: 'text/html' });
+  }
 }
 
 export function hashOf(algo: 'md5' | 'sha1' | 'sha256', data: Buffer): string {
