@@ -1,0 +1,86 @@
+// One measurement in a fresh process, so that its peak RSS is its own.
+// Runs the BUILT code (dist/), as users do: no TypeScript loader in the workers.
+//   node bench/child.mjs scan KEYS.json THREADS FILE...
+//   node bench/child.mjs late KEYS.json THREADS DELAY_MS FILE...  (half the keys come DELAY_MS late)
+//   node bench/child.mjs inflate FILE.gz
+//   node bench/child.mjs sax KEYS.json FILE
+// Prints one JSON line: { ms, rss, cpu, ... }.
+import { createReadStream, readFileSync } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { StringDecoder } from 'node:string_decoder';
+
+const [mode, ...args] = process.argv.slice(2);
+const t0 = performance.now();
+const cpu0 = process.cpuUsage();
+let extra = {};
+/** the stage alone (runAbstracts: pool start-up, scan, merge), without loading modules and keys */
+let stageMs = null;
+
+if (mode === 'scan' || mode === 'late') {
+  const [keysFile, threads, ...rest] = args;
+  const delay = mode === 'late' ? Number(rest.shift()) : 0;
+  const files = rest;
+  const { runAbstracts, WantedKeys } = await import('../dist/stages/abstracts.js');
+  const { createUi } = await import('../dist/ui.js');
+  const keys = JSON.parse(readFileSync(keysFile, 'utf8'));
+  const wanted = new WantedKeys(mode === 'late' ? keys.filter((_, i) => i % 2 === 0) : keys);
+  if (mode === 'late') {
+    // as Wikidata answers do: the other half arrives while the scan runs
+    setTimeout(() => {
+      wanted.add(keys.filter((_, i) => i % 2 === 1));
+      wanted.close();
+    }, delay);
+  } else {
+    wanted.close();
+  }
+    // knobs for experiments (the benchmark itself runs the defaults)
+  const knobs = {};
+  if (process.env.BENCH_READ_SIZE) knobs.readSize = Number(process.env.BENCH_READ_SIZE);
+  if (process.env.BENCH_RANGE_SIZE) knobs.rangeSize = Number(process.env.BENCH_RANGE_SIZE);
+  if (process.env.BENCH_CHUNK_SIZE) knobs.chunkSize = Number(process.env.BENCH_CHUNK_SIZE);
+  const stageStart = performance.now();
+  const result = await runAbstracts(files, wanted, { threads: Number(threads), ui: createUi({ progress: false, quiet: true }), ...knobs });
+  stageMs = performance.now() - stageStart;
+  extra = { docs: result.report.docs, found: result.pages.size, bytes: result.report.bytes, malformed: result.report.malformed_docs, rescannedBytes: result.rescannedBytes };
+} else if (mode === 'inflate') {
+  let bytes = 0;
+  for await (const chunk of createReadStream(args[0], { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 }))) bytes += chunk.length;
+  extra = { bytes };
+} else if (mode === 'sax') {
+  // the naive baseline: every doc parsed by sax on one thread
+  const { default: sax } = await import('sax');
+  const [keysFile, file] = args;
+  const wanted = new Set(JSON.parse(readFileSync(keysFile, 'utf8')));
+  const parser = sax.parser(true);
+  let docs = 0;
+  let found = 0;
+  let field = null;
+  let title = '';
+  parser.onopentag = (tag) => {
+    if (tag.name === 'doc') docs++;
+    field = tag.name === 'title' ? 'title' : null;
+    if (field) title = '';
+  };
+  parser.ontext = (text) => {
+    if (field === 'title') title += text;
+  };
+  parser.onclosetag = (name) => {
+    if (name === 'title' && wanted.has(title.replace(/^Wikipedia: /, ''))) found++;
+    field = null;
+  };
+  const decoder = new StringDecoder('utf8');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    bytes += chunk.length;
+    parser.write(decoder.write(chunk));
+  }
+  parser.write(decoder.end()).close();
+  extra = { docs, found, bytes };
+} else {
+  console.error(`unknown mode ${mode}`);
+  process.exit(2);
+}
+
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+console.log(JSON.stringify({ ms: stageMs ?? ms, processMs: ms, cpuMs: (cpu.user + cpu.system) / 1000, rss: process.resourceUsage().maxRSS * 1024, ...extra }));

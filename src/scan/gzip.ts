@@ -1,0 +1,284 @@
+/**
+ * The `.gz` path: the main thread inflates the file as a stream (zlib runs on
+ * libuv's thread pool, in large chunks: its default 16 KiB is twice as slow)
+ * and cuts the output where a `<doc>` starts, so that each chunk holds whole
+ * docs and can go to any worker.
+ *
+ * Nothing large is copied: a buffer that zlib filled whole (and let go of) is
+ * sent as it is, moved to the worker, from its first `<doc>` to its last; the
+ * few bytes around its edges (the doc that straddles two buffers) travel as
+ * a small copied prefix of the next chunk. Partial buffers are gathered into
+ * a chunk of their own.
+ *
+ * `DocCutter` is the cutting core (push/end, no streams); `inflateChunks`
+ * wraps it around the file and zlib. A doc larger than `maxDocBytes` is sent
+ * as its first bytes only (the scanner reports it as too large, exactly as it
+ * does for `.xml`) and the rest of it is skipped here: memory stays flat.
+ */
+import { createReadStream } from 'node:fs';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
+import { TrueFilmError } from '../errors.js';
+import { DEFAULT_MAX_DOC_BYTES, DOC_START, feedClose, truncatedError } from './scanner.js';
+
+/** Bytes of the inflated file from `start` on, in parts that follow one another. */
+export interface InflatedChunk {
+  /** each part's buffer belongs to the chunk alone: it can be moved to a worker */
+  parts: Uint8Array[];
+  /** offset of the first part's first byte in the inflated file: 0 or a `<doc>` */
+  start: number;
+  /** the chunk ends the file; otherwise a `<doc>` starts right after it */
+  last: boolean;
+}
+
+export interface CutterOptions {
+  /** inflated bytes per chunk, about */
+  chunkSize: number;
+  maxDocBytes?: number;
+}
+
+const TAIL_WINDOW = 64;
+
+/** A buffer that zlib filled from end to end (and so no longer writes into). */
+function whole(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
+}
+
+export class DocCutter {
+  readonly #chunkSize: number;
+  readonly #maxDoc: number;
+  /** the bytes not yet sent, from a `<doc>` (or the file's start): [carryStart, carryStart + carryLen) */
+  #carry: Buffer;
+  #carryLen = 0;
+  #carryStart = 0;
+  /** skipping the rest of a doc too large to send (it started at skipFrom) */
+  #skipping = false;
+  #skipFrom = 0;
+  #tail = Buffer.alloc(0);
+  #total = 0;
+
+  constructor(options: CutterOptions) {
+    this.#chunkSize = Math.max(1, options.chunkSize);
+    this.#maxDoc = options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
+    this.#carry = Buffer.allocUnsafeSlow(Math.min(this.#chunkSize, 1 << 20) + 4096);
+  }
+
+  /** inflated bytes seen so far */
+  get total(): number {
+    return this.#total;
+  }
+
+  /**
+   * The next inflated bytes. When `data` is a whole buffer that the caller
+   * gives up, it may become a part of a chunk as it is (and be moved).
+   */
+  push(data: Uint8Array): InflatedChunk[] {
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const abs = this.#total;
+    this.#total += bytes.length;
+    if (this.#skipping) {
+      // look for the next `<doc>`, also across the previous push (skipping is rare: copies are fine)
+      const keep = Math.min(4, this.#tail.length);
+      const joined = Buffer.concat([this.#tail.subarray(this.#tail.length - keep), bytes]);
+      const at = joined.indexOf(DOC_START);
+      if (at < 0) {
+        this.#tail = Buffer.from(joined.subarray(Math.max(0, joined.length - TAIL_WINDOW)));
+        return [];
+      }
+      this.#skipping = false;
+      this.#carryLen = 0;
+      this.#carryStart = abs - keep + at;
+      this.#append(joined.subarray(at));
+      return this.#cut([]);
+    }
+    // a large whole buffer goes as it is, unless a `<doc>` straddles its start
+    if (whole(data) && bytes.length >= Math.min(this.#chunkSize, 1 << 20) && !this.#straddles(bytes)) {
+      const first = bytes.indexOf(DOC_START);
+      const last = first < 0 ? -1 : bytes.lastIndexOf(DOC_START);
+      if (last > first) {
+        this.#append(bytes.subarray(0, first));
+        const parts: Uint8Array[] = [];
+        if (this.#carryLen > 0) {
+          const prefix = Buffer.allocUnsafeSlow(this.#carryLen); // its own memory: it moves too
+          this.#carry.copy(prefix, 0, 0, this.#carryLen);
+          parts.push(prefix);
+        }
+        parts.push(bytes.subarray(first, last));
+        const chunk: InflatedChunk = { parts, start: this.#carryStart, last: false };
+        this.#carryLen = 0;
+        this.#carryStart = abs + last;
+        this.#append(bytes.subarray(last)); // copied before the buffer moves
+        return [chunk];
+      }
+    }
+    this.#append(bytes);
+    return this.#cut([]);
+  }
+
+  /** Sends what the carry holds beyond the chunk size, cut at a `<doc>`. */
+  #cut(out: InflatedChunk[]): InflatedChunk[] {
+    while (this.#carryLen >= this.#chunkSize) {
+      // cut at the last `<doc>` (not the one the carry starts with)
+      const cut = this.#carry.subarray(0, this.#carryLen).lastIndexOf(DOC_START);
+      if (cut > 0) {
+        out.push(this.#send(cut, false));
+        continue;
+      }
+      if (this.#carryLen > this.#maxDoc) {
+        // one doc (or the header) larger than the limit: send its first bytes, skip the rest
+        this.#skipFrom = this.#carryStart;
+        this.#tail = Buffer.from(this.#carry.subarray(Math.max(0, this.#carryLen - TAIL_WINDOW), this.#carryLen));
+        out.push(this.#send(this.#carryLen, false));
+        this.#skipping = true;
+        return out;
+      }
+      break; // a large doc: wait for its end
+    }
+    return out;
+  }
+
+  /** The inflated data ends: the last chunk (the file's end). */
+  end(): InflatedChunk[] {
+    if (this.#skipping) {
+      if (feedClose(this.#tail, 0) < 0) throw truncatedError(this.#total, this.#skipFrom === 0 ? null : this.#skipFrom);
+      return [];
+    }
+    return [this.#send(this.#carryLen, true)];
+  }
+
+  /** A `<doc>` that starts in the carry's last bytes and ends in `bytes`. */
+  #straddles(bytes: Uint8Array): boolean {
+    for (let k = Math.min(4, this.#carryLen); k >= 1; k--) {
+      let ok = true;
+      for (let m = 0; m < 5 && ok; m++) {
+        const b = m < k ? this.#carry[this.#carryLen - k + m] : bytes[m - k];
+        ok = b === DOC_START[m];
+      }
+      if (ok) return true;
+    }
+    return false;
+  }
+
+  #append(bytes: Uint8Array): void {
+    const need = this.#carryLen + bytes.length;
+    if (need > this.#carry.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.#carry.length * 2));
+      this.#carry.copy(grown, 0, 0, this.#carryLen);
+      this.#carry = grown;
+    }
+    this.#carry.set(bytes, this.#carryLen);
+    this.#carryLen = need;
+  }
+
+  /** Sends carry[0, n) (its buffer moves to a worker) and keeps the rest in a new buffer. */
+  #send(n: number, last: boolean): InflatedChunk {
+    const chunk: InflatedChunk = { parts: [this.#carry.subarray(0, n)], start: this.#carryStart, last };
+    const rest = this.#carryLen - n;
+    const next = Buffer.allocUnsafeSlow(Math.max(Math.min(this.#chunkSize, 1 << 20) + 4096, rest * 2));
+    this.#carry.copy(next, 0, n, this.#carryLen);
+    this.#carry = next;
+    this.#carryLen = rest;
+    this.#carryStart += n;
+    return chunk;
+  }
+}
+
+export interface InflateOptions extends CutterOptions {
+  /** compressed bytes read so far (for progress) */
+  onRead?: (compressedBytes: number) => void;
+}
+
+/** Inflates `file` and yields its chunks cut at `<doc>`; a corrupt or cut-short gzip is DUMP_GZIP. */
+export async function* inflateChunks(file: string, options: InflateOptions): AsyncGenerator<InflatedChunk> {
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  // large output buffers (sent whole), and a deep readable buffer so that zlib
+  // inflates ahead while the main thread cuts
+  const gunzip = createGunzip({ chunkSize: 4 << 20, readableHighWaterMark: 4 << 20 } as ZlibOptions);
+  let compressed = 0;
+  source.on('data', (chunk: Buffer | string) => {
+    compressed += chunk.length;
+    options.onRead?.(compressed);
+  });
+  source.on('error', (err) => gunzip.destroy(err));
+  source.pipe(gunzip);
+  const cutter = new DocCutter(options);
+  // zlib hands out consecutive slices of one output buffer until it is full,
+  // then starts a new one and never writes into the old one again: slices are
+  // held until their buffer is complete, which then goes whole (not copied)
+  let held: ArrayBuffer | null = null;
+  let heldEnd = 0;
+  const flush = (): InflatedChunk[] => {
+    if (held === null) return [];
+    const bytes = Buffer.from(held, 0, heldEnd);
+    held = null;
+    return cutter.push(bytes);
+  };
+  const feed = (data: Buffer): InflatedChunk[] => {
+    const out: InflatedChunk[] = [];
+    if (data.buffer === held && data.byteOffset === heldEnd) {
+      heldEnd += data.length;
+    } else {
+      out.push(...flush());
+      if (data.byteOffset === 0 && !(data.buffer instanceof SharedArrayBuffer)) {
+        held = data.buffer;
+        heldEnd = data.length;
+      } else {
+        out.push(...cutter.push(data));
+      }
+    }
+    if (held !== null && heldEnd === held.byteLength) out.push(...flush());
+    return out;
+  };
+  // 'data' events hand over zlib's buffers as they are (a read() would join them)
+  const queue: Buffer[] = [];
+  let ended = false;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const signal = (): void => {
+    wake?.();
+    wake = null;
+  };
+  gunzip.on('data', (data: Buffer) => {
+    queue.push(data);
+    if (queue.length >= 6) gunzip.pause();
+    signal();
+  });
+  gunzip.on('end', () => {
+    ended = true;
+    signal();
+  });
+  gunzip.on('error', (err) => {
+    failure = err;
+    signal();
+  });
+  try {
+    for (;;) {
+      const data = queue.shift();
+      if (data !== undefined) {
+        if (queue.length < 3 && gunzip.isPaused()) gunzip.resume();
+        for (const chunk of feed(data)) yield chunk;
+        continue;
+      }
+      if (failure) throw failure;
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } catch (err) {
+    if (err instanceof TrueFilmError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR') {
+      throw new TrueFilmError('INPUT_UNREADABLE', `cannot read the file: ${e.message}`, { input: file, cause: err });
+    }
+    const cut = e.code === 'Z_BUF_ERROR' || /unexpected end/i.test(e.message);
+    throw new TrueFilmError('DUMP_GZIP', cut ? 'the gzip file is cut short (unexpected end of file)' : `the gzip data is corrupt: ${e.message}`, {
+      input: file,
+      offset: compressed,
+      hint: 'Download the file again (./data_download.sh), or check it with `gzip -t`.',
+      cause: err,
+    });
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+  for (const chunk of flush()) yield chunk;
+  for (const chunk of cutter.end()) yield chunk;
+}

@@ -1,0 +1,119 @@
+/**
+ * One scan task as a worker runs it: a byte range of a file (read here, into
+ * one reused buffer), a list of single docs (late keys), or a chunk of an
+ * inflated `.gz` (moved to the worker by the main thread). The worker file is
+ * a thin wrapper over `runScanTask`.
+ *
+ * Results are plain data: errors come back as `error` (a TrueFilmError does
+ * not keep its code across threads), and the main thread names the file.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { isTrueFilmError, type ErrorCode } from '../errors.js';
+import { KeyTable } from './keytable.js';
+import { DocScanner, type ScanOutput } from './scanner.js';
+import { keyLogClosed, syncKeyTable, type KeyLogRef } from './wanted.js';
+
+export const DEFAULT_READ_SIZE = 64 << 10;
+
+/** What every task of a run shares, handed to each worker once (Piscina's workerData). */
+export interface ScanContext {
+  /** identifies the run (its key log): a worker keeps one key table per run */
+  run: string;
+  log: KeyLogRef;
+}
+
+interface TaskBase {
+  /** the key window: keys [from, to) are looked for; `to` absent = all keys logged when the task starts */
+  from: number;
+  to?: number;
+  /** record every doc's key hash and offset, unless the key set is closed when the task starts */
+  index: boolean;
+  maxDocBytes?: number;
+}
+
+/** Docs that start in [start, bound) of a file; `spans` for several ranges of one file. */
+export interface RangeTask extends TaskBase {
+  kind: 'range';
+  file: string;
+  spans: [start: number, bound: number][];
+  readSize?: number;
+}
+
+/** An inflated chunk that starts at the file's start or at a `<doc>`, and ends at one or at the end. */
+export interface ChunkTask extends TaskBase {
+  kind: 'chunk';
+  /** the chunk's bytes, in parts that follow one another (moved to the worker, not copied) */
+  parts: Uint8Array[];
+  /** offset of the first part's first byte in the inflated file */
+  start: number;
+  /** the chunk ends the file (else it ends where a `<doc>` starts) */
+  last: boolean;
+}
+
+export type ScanTask = RangeTask | ChunkTask;
+
+export interface TaskError {
+  code: ErrorCode;
+  message: string;
+  offset?: number;
+  hint?: string;
+}
+
+export interface TaskResult {
+  /** the keys [0, version) were known to this task (the window's end) */
+  version: number;
+  outputs: ScanOutput[];
+  /** the index covers the task's docs (false when the key set was closed when it started) */
+  indexed: boolean;
+  error?: TaskError;
+}
+
+let table: { run: string; keys: KeyTable } | null = null;
+let readBuffer: Buffer | null = null;
+
+function keysFor(run: string, log: KeyLogRef): KeyTable {
+  if (table === null || table.run !== run) table = { run, keys: new KeyTable() };
+  syncKeyTable(log, table.keys);
+  return table.keys;
+}
+
+export function runScanTask(task: ScanTask, context: ScanContext): TaskResult {
+  const closed = keyLogClosed(context.log); // read before the keys: once closed, no key comes after
+  const keys = keysFor(context.run, context.log);
+  const version = task.to ?? keys.size;
+  const index = task.index && !closed;
+  const options = { keys, from: task.from, to: version, index, maxDocBytes: task.maxDocBytes };
+  const outputs: ScanOutput[] = [];
+  try {
+    if (task.kind === 'chunk') {
+      const scanner = new DocScanner({ ...options, start: task.start, fileStart: task.start === 0 });
+      for (const part of task.parts) scanner.push(part);
+      outputs.push(scanner.end(!task.last));
+      return { version, outputs, indexed: index };
+    }
+    const readSize = task.readSize ?? DEFAULT_READ_SIZE;
+    if (readBuffer === null || readBuffer.length !== readSize) readBuffer = Buffer.allocUnsafe(readSize);
+    const fd = openSync(task.file, 'r');
+    try {
+      for (const [start, bound] of task.spans) {
+        const scanner = new DocScanner({ ...options, start, bound, fileStart: start === 0 });
+        let at = start;
+        for (;;) {
+          const n = readSync(fd, readBuffer, 0, readSize, at);
+          if (n === 0) break;
+          at += n;
+          if (!scanner.push(readBuffer.subarray(0, n))) break;
+        }
+        outputs.push(scanner.end());
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return { version, outputs, indexed: index };
+  } catch (err) {
+    const error: TaskError = isTrueFilmError(err)
+      ? { code: err.code, message: err.message, offset: err.offset, hint: err.hint }
+      : { code: 'INPUT_UNREADABLE', message: (err as Error).message };
+    return { version, outputs, indexed: index, error };
+  }
+}

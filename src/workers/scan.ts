@@ -1,0 +1,13 @@
+/**
+ * Piscina worker for the abstract-dump scan: a thin wrapper over the core in
+ * src/scan/task.ts. What the tasks of a run share (the key log, the shared
+ * slots of .gz chunks) comes once, as workerData.
+ */
+import { workerData } from 'node:worker_threads';
+import { runScanTask, type ScanContext, type ScanTask, type TaskResult } from '../scan/task.js';
+
+const context = workerData as ScanContext;
+
+export default function scan(task: ScanTask): TaskResult {
+  return runScanTask(task, context);
+}
