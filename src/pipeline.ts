@@ -12,7 +12,12 @@ import { acquireLoadLock } from './db/lock.js';
 import { TrueFilmError } from './errors.js';
 import { runLoad } from './stages/load.js';
 import { checkMetadataFile, runMetadata } from './stages/metadata.js';
-import type { FilmRecord, MatchesReport, RunReport } from './types.js';
+import { WantedKeys } from './scan/wanted.js';
+import { runAbstracts } from './stages/abstracts.js';
+import { countMatches, fillAbstracts, pagesWithoutAbstract, runMatch, titleKeys, type MatchResult } from './stages/match.js';
+import { runSummaries, type SummaryReport } from './stages/summaries.js';
+import { runWikidata } from './stages/wikidata.js';
+import type { AbstractsReport, Film, FilmRecord, RunReport, WikidataReport } from './types.js';
 import type { Ui } from './ui.js';
 import type pg from 'pg';
 
@@ -64,6 +69,73 @@ async function abstractInputs(config: RunConfig, ui: Ui): Promise<string[]> {
   return present;
 }
 
+type Timed = <T>(stage: string, work: () => Promise<T>) => Promise<T>;
+
+interface FoundPages {
+  matches: MatchResult;
+  wikidata: WikidataReport;
+  abstracts: AbstractsReport;
+  summaries: SummaryReport;
+}
+
+/**
+ * Wikidata and the dump scan, at the same time: the scan starts with the title
+ * candidates of every film plus the Wikidata answers already cached, and every
+ * answer that arrives during the scan adds its page to the wanted keys (the
+ * scanner looks for late keys in the ranges it had already passed). The
+ * result equals the sequential order's: all answers first, then the scan.
+ */
+async function findPages(config: RunConfig, films: Film[], files: string[], ui: Ui, signal: AbortSignal, timed: Timed): Promise<FoundPages> {
+  const both = new AbortController();
+  const abortBoth = (): void => both.abort(signal.reason);
+  signal.addEventListener('abort', abortBoth, { once: true });
+  const wanted = new WantedKeys(titleKeys(films));
+  const ids = [...new Set(films.map((f) => f.imdbId).filter((id): id is string => id !== null))];
+  try {
+    const asking = timed('wikidata', () =>
+      runWikidata(ids, {
+        endpoint: config.sparqlEndpoint,
+        dataDir: config.dataDir,
+        offline: config.offline,
+        require: config.requireWikidata,
+        ui,
+        signal: both.signal,
+        onArticles: (answers) => wanted.add([...answers.values()].flatMap((articles) => articles.map((a) => a.key))),
+      }).finally(() => wanted.close()),
+    );
+    const scanning =
+      files.length === 0
+        ? Promise.resolve(null)
+        : timed('abstracts', () => runAbstracts(files, wanted, { threads: config.threads, ui, signal: both.signal }));
+    // the first failure stops the other
+    asking.catch(() => both.abort());
+    scanning.catch(() => both.abort());
+    const [wikidata, scan] = await Promise.all([asking, scanning]);
+    const matched = runMatch({ films, wikidata: wikidata.articles, pages: scan?.pages ?? new Map() });
+
+    // Pages whose dump abstract is missing or not prose: the REST page summary fills in.
+    const { extracts, report: summaries } = await timed('summaries', () =>
+      runSummaries(pagesWithoutAbstract(matched.matches), {
+        endpoint: config.summaryEndpoint,
+        dataDir: config.dataDir,
+        offline: config.offline,
+        ui,
+        signal,
+      }),
+    );
+    const filled = fillAbstracts(matched.matches, extracts);
+    const matches: MatchResult = { ...matched, matches: filled, report: countMatches(filled) };
+    return {
+      matches,
+      summaries,
+      wikidata: wikidata.report,
+      abstracts: scan?.report ?? { files: 0, bytes: 0, docs: 0, threads: config.threads, malformed_docs: 0 },
+    };
+  } finally {
+    signal.removeEventListener('abort', abortBoth);
+  }
+}
+
 export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal, hooks: PipelineHooks = {}): Promise<PipelineResult> {
   const started = Date.now();
   const timings: Record<string, number> = {};
@@ -78,7 +150,7 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
 
   // fail fast on a missing input, before a database is started for nothing
   await checkMetadataFile(config.metadata);
-  await abstractInputs(config, ui);
+  const abstractFiles = await abstractInputs(config, ui);
 
   // The database starts (or is reached and locked) while the CSV is read.
   let database: Database | null = null;
@@ -106,24 +178,18 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
     const db = database! as Database;
     checkAborted(signal);
 
-    // Matching seams: the Wikidata and dump-scan stages plug in here.
-    const records: FilmRecord[] = films.map((film) => ({
-      ...film,
-      match: { filmId: film.id, method: 'none', url: null, title: null, abstract: null, abstractSource: null },
-    }));
-    const matches: MatchesReport = { wikidata: 0, cirrus: 0, title: 0, none: 0, with_abstract: 0 };
-    for (const r of records) {
-      matches[r.match.method]++;
-      if (r.match.abstract !== null) matches.with_abstract++;
-    }
+    const found = await findPages(config, films, abstractFiles, ui, signal, timed);
+    const records: FilmRecord[] = films.map((film, i) => ({ ...film, match: found.matches.matches[i]! }));
 
     const report: RunReport = {
       version: VERSION,
       started_at: new Date(started).toISOString(),
       metadata,
-      wikidata: { status: config.offline ? 'offline' : 'skipped', ids: 0, resolved: 0, requests: 0, retries: 0, cache_hits: 0 },
-      abstracts: { files: 0, bytes: 0, docs: 0, threads: config.threads, malformed_docs: 0 },
-      matches,
+      wikidata: found.wikidata,
+      abstracts: found.abstracts,
+      summaries: found.summaries,
+      matches: found.matches.report,
+      rejected_abstracts: found.matches.rejectedAbstracts,
       load: { films: 0, genres: 0, film_genres: 0, production_companies: 0, film_production_companies: 0 },
       timings_ms: timings,
     };

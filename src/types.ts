@@ -75,7 +75,7 @@ export interface MetadataReport {
 }
 
 export interface WikidataReport {
-  status: 'ok' | 'offline' | 'unavailable' | 'skipped';
+  status: 'ok' | 'offline' | 'unavailable';
   ids: number;
   resolved: number;
   requests: number;
@@ -113,7 +113,21 @@ export interface RunReport {
   metadata: MetadataReport;
   wikidata: WikidataReport;
   abstracts: AbstractsReport;
+  /** the Wikipedia REST page summaries that filled in missing abstracts */
+  summaries: {
+    status: 'ok' | 'offline' | 'unavailable';
+    asked: number;
+    fetched: number;
+    cache_hits: number;
+    requests: number;
+    retries: number;
+    disambiguation: number;
+    missing: number;
+    not_prose: number;
+  };
   matches: MatchesReport;
+  /** abstracts of matched pages that were refused as not prose, by reason */
+  rejected_abstracts: Record<'infobox' | 'markup' | 'disambiguation' | 'fragment', number>;
   load: LoadReport;
   timings_ms: Record<string, number>;
 }

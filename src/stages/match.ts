@@ -68,10 +68,32 @@ function chooseArticle(articles: readonly ArticleRef[], pages: ReadonlyMap<strin
   return smallest(held.length > 0 ? held : articles);
 }
 
+/** Counts matches by method and those with an abstract. */
+export function countMatches(matches: readonly FilmMatch[]): MatchesReport {
+  const report: MatchesReport = { wikidata: 0, cirrus: 0, title: 0, none: 0, with_abstract: 0 };
+  for (const m of matches) {
+    report[m.method]++;
+    if (m.abstract !== null) report.with_abstract++;
+  }
+  return report;
+}
+
+/** The pages matched to a film that still lack an abstract. */
+export function pagesWithoutAbstract(matches: readonly FilmMatch[]): string[] {
+  return [...new Set(matches.filter((m) => m.title !== null && m.abstract === null).map((m) => m.title!))];
+}
+
+/** Gives the matches without an abstract the extract fetched for their page (REST API). */
+export function fillAbstracts(matches: readonly FilmMatch[], extracts: ReadonlyMap<string, string | null>): FilmMatch[] {
+  return matches.map((m) => {
+    const extract = m.title !== null && m.abstract === null ? extracts.get(m.title) : undefined;
+    return extract ? { ...m, abstract: extract, abstractSource: 'api' } : m;
+  });
+}
+
 export function runMatch(input: MatchInput): MatchResult {
   const { pages } = input;
   const source = input.pageSource ?? 'dump';
-  const report: MatchesReport = { wikidata: 0, cirrus: 0, title: 0, none: 0, with_abstract: 0 };
   const rejectedAbstracts = { infobox: 0, markup: 0, disambiguation: 0, fragment: 0 };
 
   const abstractOf = (page: WikiPage | undefined): string | null => {
@@ -105,9 +127,5 @@ export function runMatch(input: MatchInput): MatchResult {
     }
     return { filmId: film.id, method: 'none', url: null, title: null, abstract: null, abstractSource: null };
   });
-  for (const m of matches) {
-    report[m.method]++;
-    if (m.abstract !== null) report.with_abstract++;
-  }
-  return { matches, report, rejectedAbstracts };
+  return { matches, report: countMatches(matches), rejectedAbstracts };
 }
