@@ -36,7 +36,7 @@ function printSummary(result: PipelineResult, ui: Ui): void {
   const lines = [
     '',
     `Loaded ${report.load.films.toLocaleString('en-US')} films, ${report.load.genres} genres, ${report.load.production_companies} production companies.`,
-    `CSV: ${m.rows.toLocaleString('en-US')} rows, ${m.malformed} malformed, ${m.duplicates} duplicates, ${m.eligible.toLocaleString('en-US')} eligible, ${m.selected} selected` +
+    `CSV: ${m.rows.toLocaleString('en-US')} rows, ${m.malformed} malformed, ${m.duplicates} duplicate${m.duplicates === 1 ? '' : 's'}, ${m.eligible.toLocaleString('en-US')} eligible, ${m.selected} selected` +
       (m.bad_literals > 0 ? `, ${m.bad_literals} unparseable genre/company lists` : ''),
     `Wikipedia matches: ${report.matches.wikidata} by Wikidata, ${report.matches.cirrus > 0 ? `${report.matches.cirrus} by CirrusSearch, ` : ''}${report.matches.title} by title, ${report.matches.none} none; ${report.matches.with_abstract} with an abstract.`,
     '',

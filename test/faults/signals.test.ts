@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { SAMPLE, runCli, type CliResult } from '../helpers/cli.js';
+import { startSparqlServer } from '../helpers/sparql-server.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase, type TestServer } from '../helpers/pg.js';
 
 const SAMPLE_CSV = path.join(SAMPLE, 'movies_metadata.csv');
@@ -156,3 +157,46 @@ for (const [signal, status] of [
     });
   });
 }
+
+describe('Ctrl-C during the matching stage', () => {
+  test('Wikidata still answering while the scan waits: the requests and the worker pool stop, exit 130, nothing loaded', async () => {
+    const server = servers[0]!;
+    const db = await freshDatabase(server);
+    // a Wikidata that takes its time: the run sits in the matching stage, the scan's pool alive
+    const sparql = await startSparqlServer({ table: {}, faults: () => ({ kind: 'slow', delayMs: 60_000 }) });
+    try {
+      const first = await runCli(args(10, ['--database-url', db.url, '--data-dir', tmp]));
+      assert.equal(first.status, 0, first.stderr);
+      const before = await state(db.url);
+      let child!: ChildProcess;
+      const running = runCli(
+        [
+          'run',
+          '--metadata',
+          SAMPLE_CSV,
+          '--abstracts',
+          path.join(SAMPLE, 'enwiki-abstract-sample.xml'),
+          '--sparql-endpoint',
+          sparql.url,
+          '--database-url',
+          db.url,
+          '--data-dir',
+          path.join(tmp, 'scan-interrupt'),
+          '--no-progress',
+        ],
+        { onSpawn: (c) => (child = c) },
+      );
+      await sparql.whenInFlight(1);
+      const startedAt = Date.now();
+      child.kill('SIGINT');
+      const result = await running;
+      assert.equal(result.status, 130, result.stderr);
+      assert.ok(Date.now() - startedAt < 10_000, 'it stopped promptly, not after the 60 s answer');
+      assert.deepEqual(await state(db.url), before);
+      assert.ok(sparql.requests.every((r) => r.abandoned || r.status !== undefined));
+    } finally {
+      await sparql.close();
+      await db.drop();
+    }
+  });
+});
