@@ -22,9 +22,9 @@
  *   (and caches) what was answered and reports 'unavailable'; it throws only
  *   INTERRUPTED, when `signal` aborts.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { judgeAbstract } from '../abstract-quality.js';
+import { readCache, writeCache, type CacheSpec } from '../cache.js';
 import { isTrueFilmError, TrueFilmError } from '../errors.js';
 import { HttpClient, type HttpResponse } from '../http/client.js';
 import { urlFromKey, WIKI_URL_PREFIX } from '../keys.js';
@@ -122,10 +122,6 @@ interface CacheEntry {
   fetched: string;
 }
 
-interface CacheFile {
-  version: number;
-  entries: Record<string, CacheEntry>;
-}
 
 /** What one request got: a page, a missing page, a redirect to follow, or something that is not the API. */
 type Answer =
@@ -199,50 +195,23 @@ function extractOf(entry: CacheEntry): string | null {
   return judgeAbstract(text) === 'prose' ? text : null;
 }
 
-async function readCache(file: string, ui: Ui): Promise<Map<string, CacheEntry>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    ui.warn(`cannot read the page summary cache ${file} (${(err as Error).message}): asking Wikipedia again`);
-    return new Map();
-  }
-  try {
-    const doc = JSON.parse(text) as CacheFile;
-    if (doc?.version !== CACHE_VERSION || typeof doc.entries !== 'object' || doc.entries === null) throw new Error(`not a version ${CACHE_VERSION} cache`);
-    const entries = new Map<string, CacheEntry>();
-    for (const [key, entry] of Object.entries(doc.entries)) {
-      if (typeof entry?.type !== 'string' || (entry.extract !== null && typeof entry.extract !== 'string')) continue;
-      entries.set(key, {
+function cacheSpec(dataDir: string): CacheSpec<CacheEntry> {
+  return {
+    file: path.join(dataDir, SUMMARY_CACHE_FILE),
+    version: CACHE_VERSION,
+    name: 'the page summary cache',
+    without: 'asking Wikipedia again',
+    validate(_key, raw) {
+      const entry = raw as Partial<CacheEntry> | null;
+      if (typeof entry?.type !== 'string' || (entry.extract !== null && typeof entry.extract !== 'string')) return null;
+      return {
         type: entry.type,
-        extract: entry.extract,
+        extract: entry.extract ?? null,
         ...(typeof entry.title === 'string' ? { title: entry.title } : {}),
         fetched: typeof entry.fetched === 'string' ? entry.fetched : '',
-      });
-    }
-    return entries;
-  } catch (err) {
-    ui.warn(`the page summary cache ${file} is unreadable (${(err as Error).message}): it will be rebuilt`);
-    return new Map();
-  }
-}
-
-/** Merges `fresh` into the cache file (re-read first: another run may have added to it), atomically. */
-async function writeCache(file: string, fresh: Map<string, CacheEntry>, ui: Ui): Promise<void> {
-  const quiet = { ...ui, warn() {} };
-  const entries = await readCache(file, quiet);
-  for (const [key, entry] of fresh) entries.set(key, entry);
-  const doc: CacheFile = { version: CACHE_VERSION, entries: Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(temp, JSON.stringify(doc, null, 1) + '\n');
-    await rename(temp, file);
-  } catch (err) {
-    await rm(temp, { force: true });
-    ui.warn(`cannot write the page summary cache ${file} (${(err as Error).message}): the next run will ask Wikipedia again`);
-  }
+      };
+    },
+  };
 }
 
 /** `value` when it is a positive number, else `fallback`; never above `max`. */
@@ -254,7 +223,7 @@ export async function runSummaries(keys: string[], options: SummaryOptions): Pro
   const { endpoint, ui } = options;
   const rate = positive(options.ratePerSecond, SUMMARY_DEFAULTS.ratePerSecond, SUMMARY_DEFAULTS.maxRatePerSecond);
   const concurrency = Math.max(1, Math.floor(positive(options.concurrency, SUMMARY_DEFAULTS.concurrency, SUMMARY_DEFAULTS.maxConcurrency)));
-  const cacheFile = path.join(options.dataDir, SUMMARY_CACHE_FILE);
+  const cacheFile = cacheSpec(options.dataDir);
 
   const asked = [...new Set(keys.filter((k) => k.trim() !== ''))];
   const report: SummaryReport = {

@@ -9,8 +9,8 @@
  * reached or keeps failing, the stage warns once and returns what it has
  * (status 'unavailable'), unless `require` makes that an error.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readCache, writeCache, type CacheSpec } from '../cache.js';
 import { TrueFilmError } from '../errors.js';
 import { HttpClient, type HttpResponse } from '../http/client.js';
 import { keyFromUrl, WIKI_URL_PREFIX } from '../keys.js';
@@ -91,10 +91,6 @@ interface CacheEntry {
   fetched: string;
 }
 
-interface CacheFile {
-  version: number;
-  entries: Record<string, CacheEntry>;
-}
 
 /** The query for one batch: every English Wikipedia article about an item with one of these IMDb ids. */
 export function buildQuery(ids: string[]): string {
@@ -148,46 +144,18 @@ export function parseResults(body: string, asked: string[], input?: string): Map
   return answers;
 }
 
-async function readCache(file: string, ui: Ui): Promise<Map<string, CacheEntry>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-    ui.warn(`cannot read the Wikidata cache ${file} (${(err as Error).message}): asking Wikidata again`);
-    return new Map();
-  }
-  try {
-    const doc = JSON.parse(text) as CacheFile;
-    if (doc?.version !== CACHE_VERSION || typeof doc.entries !== 'object' || doc.entries === null) throw new Error(`not a version ${CACHE_VERSION} cache`);
-    const entries = new Map<string, CacheEntry>();
-    for (const [id, entry] of Object.entries(doc.entries)) {
-      if (IMDB_TITLE_ID.test(id) && Array.isArray(entry?.articles) && entry.articles.every((u) => typeof u === 'string')) {
-        entries.set(id, { articles: entry.articles, fetched: typeof entry.fetched === 'string' ? entry.fetched : '' });
-      }
-    }
-    return entries;
-  } catch (err) {
-    ui.warn(`the Wikidata cache ${file} is unreadable (${(err as Error).message}): it will be rebuilt`);
-    return new Map();
-  }
-}
-
-/** Merges `fresh` into the cache file (re-read first: another run may have added to it), atomically. */
-async function writeCache(file: string, fresh: Map<string, CacheEntry>, ui: Ui): Promise<void> {
-  const quiet = { ...ui, warn() {} };
-  const entries = await readCache(file, quiet);
-  for (const [id, entry] of fresh) entries.set(id, entry);
-  const doc: CacheFile = { version: CACHE_VERSION, entries: Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(temp, JSON.stringify(doc, null, 1) + '\n');
-    await rename(temp, file);
-  } catch (err) {
-    await rm(temp, { force: true });
-    ui.warn(`cannot write the Wikidata cache ${file} (${(err as Error).message}): the next run will ask Wikidata again`);
-  }
+function cacheSpec(dataDir: string): CacheSpec<CacheEntry> {
+  return {
+    file: path.join(dataDir, CACHE_FILE),
+    version: CACHE_VERSION,
+    name: 'the Wikidata cache',
+    without: 'asking Wikidata again',
+    validate(id, raw) {
+      const entry = raw as Partial<CacheEntry> | null;
+      if (!IMDB_TITLE_ID.test(id) || !Array.isArray(entry?.articles) || !entry.articles.every((u) => typeof u === 'string')) return null;
+      return { articles: entry.articles, fetched: typeof entry.fetched === 'string' ? entry.fetched : '' };
+    },
+  };
 }
 
 function clamp(value: number | undefined, fallback: number, min: number, max: number): number {
@@ -199,7 +167,7 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
   const { endpoint, ui } = options;
   const concurrency = clamp(options.concurrency, WIKIDATA_DEFAULTS.concurrency, 1, WIKIDATA_DEFAULTS.maxConcurrency);
   const batchSize = clamp(options.batchSize, WIKIDATA_DEFAULTS.batchSize, 1, 10_000);
-  const cacheFile = path.join(options.dataDir, CACHE_FILE);
+  const cache = cacheSpec(options.dataDir);
 
   const ids = [...new Set(imdbIds.filter((id) => IMDB_TITLE_ID.test(id)))];
   const report: WikidataReport = { status: options.offline ? 'offline' : 'ok', ids: ids.length, resolved: 0, requests: 0, retries: 0, cache_hits: 0 };
@@ -209,10 +177,10 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
     return { articles, report };
   };
 
-  const cache = ids.length > 0 ? await readCache(cacheFile, ui) : new Map<string, CacheEntry>();
+  const cached = ids.length > 0 ? await readCache(cache, ui) : new Map<string, CacheEntry>();
   const hits = new Map<string, WikiArticle[]>();
   for (const id of ids) {
-    const entry = cache.get(id);
+    const entry = cached.get(id);
     if (entry) hits.set(id, articlesOf(entry.articles));
   }
   for (const [id, list] of hits) articles.set(id, list);
@@ -303,7 +271,7 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
     report.retries = client.stats.retries;
     await client.close();
     // Whatever was answered is kept, even when the run fails or is stopped.
-    if (fetched.size > 0) await writeCache(cacheFile, fetched, ui);
+    if (fetched.size > 0) await writeCache(cache, fetched, ui);
   }
 
   if (failure !== null) {
