@@ -121,21 +121,26 @@ for (const [signal, status] of [
       const password = (await readFile(path.join(dataDir, '.pg-password'), 'utf8')).trim();
       const pidFile = path.join(dataDir, 'pgdata', 'postmaster.pid');
 
+      // Wikidata holds the run in its matching stage until the reader is in place: the run starts its own
+      // server, so the reader can only come once it is up, and must come before the run reaches its swap
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const sparql = await startSparqlServer({ table: {}, faults: async () => (await released, null) });
       let child!: ChildProcess;
-      const running = runCli(args(40, ['--data-dir', dataDir]), { onSpawn: (c) => (child = c) });
-      // the run starts its server: read its port, then hold a reader on the previous load
-      let port = 0;
-      for (let i = 0; i < 400 && !port; i++) {
-        const text = await readFile(pidFile, 'utf8').catch(() => '');
-        const lines = text.split('\n');
-        if (lines.length > 7 && lines[7]!.trim() === 'ready') port = Number(lines[3]);
-        else await sleep(50);
-      }
+      const running = runCli(
+        ['run', '--metadata', SAMPLE_CSV, '--top', '40', '--no-progress', '--data-dir', dataDir, '--sparql-endpoint', sparql.url, '--summary-endpoint', `${sparql.url}/none/`],
+        { onSpawn: (c) => (child = c) },
+      );
+      await sparql.whenInFlight(1);
+      const text = await readFile(pidFile, 'utf8');
+      const port = Number(text.split('\n')[3]);
       assert.ok(port > 0, 'the run started the embedded server');
       const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/truefilm`;
       const before = await state(url);
       const reader = await holdReader(url);
+      release();
       await untilRunWaitsForLock(url, child);
+      await sparql.close();
       const serverPid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
       child.kill(signal);
       const result = await running;
