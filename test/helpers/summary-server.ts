@@ -21,8 +21,9 @@
  * wait before it answers. Every request is recorded with the server's own
  * timestamps and the number in flight.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { playFault, startFaultServer, type BaseRecord, type Fault, type FaultServerState } from './fault-server.js';
+
+export type { Fault } from './fault-server.js';
 
 export const API_PREFIX = '/api/rest_v1/page/summary/';
 
@@ -41,42 +42,14 @@ export interface Redirect {
   absolute?: boolean;
 }
 
-export type Fault =
-  /** an error status, with an optional Retry-After and body */
-  | { kind: 'status'; status: number; retryAfter?: string; body?: string }
-  /** the right answer, after a delay (a client may time out first) */
-  | { kind: 'slow'; delayMs: number }
-  /** 200 with a body that is not JSON (cut in the middle) */
-  | { kind: 'malformed' }
-  /** the connection reset (RST) before any response */
-  | { kind: 'reset' }
-  /** the headers and half the body, then the connection closed */
-  | { kind: 'truncated' };
-
-export interface RecordedRequest {
-  /** 1-based arrival order */
-  n: number;
-  /** Date.now() when the request arrived */
-  arrivedAt: number;
-  method: string;
+export interface RecordedRequest extends BaseRecord {
   /** the raw path after /api/rest_v1/page/summary/ (null outside the API) */
   segment: string | null;
   /** the page key it names: percent-decoded, `_` read as a space (null when it names none) */
   key: string | null;
-  userAgent: string | undefined;
-  accept: string | undefined;
-  /** 1 for the first time this exact path came, 2 for the next... */
-  attempt: number;
-  /** requests in flight when this one arrived, itself included */
-  inFlight: number;
-  fault: Fault['kind'] | null;
-  /** the status sent (0 for a reset), once answered */
-  status?: number;
   location?: string;
-  /** Date.now() when the response was sent */
-  answeredAt?: number;
-  /** the client went away before the answer */
-  abandoned?: boolean;
+  /** the segment was not valid percent-encoding */
+  badEncoding: boolean;
 }
 
 export type FaultFn = (req: RecordedRequest, server: SummaryServer) => Fault | null | undefined | Promise<Fault | null | undefined>;
@@ -91,17 +64,10 @@ export interface SummaryServerOptions {
   delayMs?: number;
 }
 
-export interface SummaryServer {
+export interface SummaryServer extends FaultServerState<RecordedRequest> {
   /** the API base, http://127.0.0.1:<port>/api/rest_v1/page/summary/ */
   endpoint: string;
   origin: string;
-  requests: RecordedRequest[];
-  /** the most requests ever in flight at once */
-  maxInFlight: number;
-  inFlight: number;
-  /** resolves when `inFlight` reaches n (at once if it has) */
-  whenInFlight(n: number): Promise<void>;
-  close(): Promise<void>;
 }
 
 /** A title as Wikipedia's Location headers spell it: underscores, encodeURIComponent. */
@@ -149,194 +115,82 @@ export function inOrder(...faults: Array<Fault | null>): FaultFn {
   return (req) => faults[req.n - 1] ?? null;
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8; profile="https://www.mediawiki.org/wiki/Specs/Summary/1.5.0"';
+const PROBLEM_TYPE = 'application/problem+json';
+
 export async function startSummaryServer(options: SummaryServerOptions): Promise<SummaryServer> {
-  const seen = new Map<string, number>();
-  const waiters: Array<{ n: number; resolve: () => void }> = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const later = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const t = setTimeout(() => {
-        timers.delete(t);
-        resolve();
-      }, ms);
-      timers.add(t);
-    });
   const pageIds = new Map(Object.keys(options.pages).map((key, i) => [key, 1000 + i]));
+  const state = { endpoint: '', origin: '', requests: [], maxInFlight: 0, inFlight: 0 } as unknown as SummaryServer;
 
-  const state: SummaryServer = {
-    endpoint: '',
-    origin: '',
-    requests: [],
-    maxInFlight: 0,
-    inFlight: 0,
-    whenInFlight(n) {
-      if (state.inFlight >= n) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ n, resolve }));
+  const port = await startFaultServer<RecordedRequest>(state, {
+    describe(req) {
+      const rawPath = (req.url ?? '/').split('?')[0]!;
+      const segment = rawPath.startsWith(API_PREFIX) ? rawPath.slice(API_PREFIX.length) : null;
+      let key: string | null = null;
+      let badEncoding = false;
+      if (segment !== null && segment !== '' && !segment.includes('/')) {
+        try {
+          key = decodeURIComponent(segment).replace(/_/g, ' ');
+        } catch {
+          badEncoding = true;
+        }
+      }
+      return { attemptKey: rawPath, fields: { segment, key, badEncoding } };
     },
-    close: async () => {},
-  };
-
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => void handle(req, res));
+    async serve(x) {
+      const { req, record } = x;
+      const { segment, key } = record;
+      const send = (status: number, type: string, text: string, headers: Record<string, string> = {}): void => {
+        if (!x.done) record.location = headers.location;
+        x.send(status, type, text, headers);
+      };
+      const uri = `/en.wikipedia.org/v1/page/summary/${segment}`;
+      const answer = (): void => {
+        const k = key!;
+        // Not the normalized form (spaces, a lower-case first letter): a permanent redirect to it.
+        const normalized = k.charAt(0).toUpperCase() + k.slice(1);
+        if (segment!.includes('%20') || segment!.includes(' ') || normalized !== k) {
+          send(301, 'text/plain; charset=utf-8', '', { location: encodeTitle(normalized) });
+          return;
+        }
+        const redirect = options.redirects?.[k];
+        if (redirect !== undefined) {
+          const r = typeof redirect === 'string' ? { to: redirect } : redirect;
+          const target = options.pages[r.to];
+          const location = r.absolute ? `${state.origin}${API_PREFIX}${encodeTitle(r.to)}` : encodeTitle(r.to);
+          const body = target === undefined ? '' : JSON.stringify(summaryOf(r.to, target, pageIds.get(r.to)!));
+          send(r.status ?? 302, JSON_TYPE, body, { location });
+          return;
+        }
+        const page = options.pages[k];
+        if (page === undefined) send(404, PROBLEM_TYPE, problem(uri, 'Page or revision not found.'));
+        else send(200, JSON_TYPE, JSON.stringify(summaryOf(k, page, pageIds.get(k)!)));
+      };
+      const fault = (await options.faults?.(record, state)) ?? null;
+      await playFault(x, fault, {
+        delayMs: options.delayMs,
+        noUserAgent: 'Please set a user-agent and respect our robot policy https://w.wiki/4wJS. See also T400119.',
+        refuse() {
+          if (segment === null) {
+            send(404, 'text/html; charset=utf-8', '<!DOCTYPE html><html><head><title>Not Found</title></head><body><h1>Not Found</h1></body></html>');
+          } else if (req.method !== 'GET' && req.method !== 'HEAD') {
+            send(405, PROBLEM_TYPE, JSON.stringify({ type: 'https://mediawiki.org/wiki/HyperSwitch/errors/method_not_allowed', title: 'Method not allowed', method: req.method }));
+          } else if (record.badEncoding) {
+            send(400, PROBLEM_TYPE, JSON.stringify({ type: 'https://mediawiki.org/wiki/HyperSwitch/errors/bad_request', title: 'Bad request', detail: 'Invalid title encoding' }));
+          } else if (key === null) {
+            // RESTBase reads `AC/DC` as the title `AC` and one more path element: no such route.
+            send(404, PROBLEM_TYPE, problem(uri, 'Not found.', '#route'));
+          } else return false;
+          return true;
+        },
+        answer,
+        full: () => ({ type: JSON_TYPE, text: JSON.stringify(summaryOf(key!, options.pages[key!] ?? 'Some page.', 1)) }),
+        errorType: PROBLEM_TYPE,
+        errorBody: (status) => JSON.stringify({ type: 'about:blank', title: `injected ${status}` }),
+      });
+    },
   });
-
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const rawPath = (req.url ?? '/').split('?')[0]!;
-    const segment = rawPath.startsWith(API_PREFIX) ? rawPath.slice(API_PREFIX.length) : null;
-    let key: string | null = null;
-    let badEncoding = false;
-    if (segment !== null && segment !== '' && !segment.includes('/')) {
-      try {
-        key = decodeURIComponent(segment).replace(/_/g, ' ');
-      } catch {
-        badEncoding = true;
-      }
-    }
-    const attempt = (seen.get(rawPath) ?? 0) + 1;
-    seen.set(rawPath, attempt);
-    state.inFlight++;
-    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
-    const record: RecordedRequest = {
-      n: state.requests.length + 1,
-      arrivedAt: Date.now(),
-      method: req.method ?? '',
-      segment,
-      key,
-      userAgent: req.headers['user-agent'],
-      accept: req.headers.accept,
-      attempt,
-      inFlight: state.inFlight,
-      fault: null,
-    };
-    state.requests.push(record);
-    for (const w of waiters.filter((x) => state.inFlight >= x.n)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
-
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      state.inFlight--;
-    };
-    res.on('close', () => {
-      if (!done) record.abandoned = true;
-      finish();
-    });
-    const send = (status: number, type: string, text: string, headers: Record<string, string> = {}): void => {
-      if (done) return;
-      record.status = status;
-      record.location = headers.location;
-      record.answeredAt = Date.now();
-      finish(); // counted out before the client can see the answer and send the next one
-      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers });
-      res.end(text);
-    };
-    const JSON_TYPE = 'application/json; charset=utf-8; profile="https://www.mediawiki.org/wiki/Specs/Summary/1.5.0"';
-    const PROBLEM_TYPE = 'application/problem+json';
-
-    const fault = (await options.faults?.(record, state)) ?? null;
-    record.fault = fault?.kind ?? null;
-    if (options.delayMs) await later(options.delayMs);
-    if (done) return;
-
-    const ua = req.headers['user-agent'];
-    if (ua === undefined || ua.trim() === '') {
-      send(403, 'text/plain; charset=utf-8', 'Please set a user-agent and respect our robot policy https://w.wiki/4wJS. See also T400119.');
-      return;
-    }
-    if (segment === null) {
-      send(404, 'text/html; charset=utf-8', '<!DOCTYPE html><html><head><title>Not Found</title></head><body><h1>Not Found</h1></body></html>');
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      send(405, PROBLEM_TYPE, JSON.stringify({ type: 'https://mediawiki.org/wiki/HyperSwitch/errors/method_not_allowed', title: 'Method not allowed', method: req.method }));
-      return;
-    }
-    if (badEncoding) {
-      send(400, PROBLEM_TYPE, JSON.stringify({ type: 'https://mediawiki.org/wiki/HyperSwitch/errors/bad_request', title: 'Bad request', detail: 'Invalid title encoding' }));
-      return;
-    }
-    const uri = `/en.wikipedia.org/v1/page/summary/${segment}`;
-    if (key === null) {
-      // RESTBase reads `AC/DC` as the title `AC` and one more path element: no such route.
-      send(404, PROBLEM_TYPE, problem(uri, 'Not found.', '#route'));
-      return;
-    }
-
-    const answer = (): void => {
-      const k = key!;
-      // Not the normalized form (spaces, a lower-case first letter): a permanent redirect to it.
-      const first = k.charAt(0);
-      const normalized = first.toUpperCase() + k.slice(1);
-      if (segment.includes('%20') || segment.includes(' ') || normalized !== k) {
-        send(301, 'text/plain; charset=utf-8', '', { location: encodeTitle(normalized) });
-        return;
-      }
-      const redirect = options.redirects?.[k];
-      if (redirect !== undefined) {
-        const r = typeof redirect === 'string' ? { to: redirect } : redirect;
-        const target = options.pages[r.to];
-        const location = r.absolute ? `${state.origin}${API_PREFIX}${encodeTitle(r.to)}` : encodeTitle(r.to);
-        const body = target === undefined ? '' : JSON.stringify(summaryOf(r.to, target, pageIds.get(r.to)!));
-        send(r.status ?? 302, JSON_TYPE, body, { location });
-        return;
-      }
-      const page = options.pages[k];
-      if (page === undefined) {
-        send(404, PROBLEM_TYPE, problem(uri, 'Page or revision not found.'));
-        return;
-      }
-      send(200, JSON_TYPE, JSON.stringify(summaryOf(k, page, pageIds.get(k)!)));
-    };
-
-    switch (fault?.kind) {
-      case undefined:
-        answer();
-        return;
-      case 'status':
-        send(fault.status, PROBLEM_TYPE, fault.body ?? JSON.stringify({ type: 'about:blank', title: `injected ${fault.status}` }), fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter });
-        return;
-      case 'slow':
-        await later(fault.delayMs);
-        answer();
-        return;
-      case 'malformed': {
-        const page = options.pages[key] ?? 'Some page.';
-        const full = JSON.stringify(summaryOf(key, page, 1));
-        send(200, JSON_TYPE, full.slice(0, Math.floor(full.length / 2)));
-        return;
-      }
-      case 'reset':
-        record.status = 0;
-        record.answeredAt = Date.now();
-        finish();
-        req.socket.resetAndDestroy();
-        return;
-      case 'truncated': {
-        const page = options.pages[key] ?? 'Some page.';
-        const full = JSON.stringify(summaryOf(key, page, 1));
-        record.status = 200;
-        record.answeredAt = Date.now();
-        finish();
-        res.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(full) });
-        res.write(full.slice(0, Math.floor(full.length / 2)), () => req.socket.destroy());
-        return;
-      }
-    }
-  }
-
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   state.origin = `http://127.0.0.1:${port}`;
   state.endpoint = `${state.origin}${API_PREFIX}`;
-  state.close = async () => {
-    for (const t of timers) clearTimeout(t);
-    timers.clear();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
   return state;
 }
