@@ -24,7 +24,7 @@ FROM node:20.20.2-bookworm-slim AS base
 # what `docker exec` leaves behind. Debian package versions are left to the
 # pinned image's release (bookworm), which only takes security fixes.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bzip2 ca-certificates curl pigz tini unzip \
+ && apt-get install -y --no-install-recommends bzip2 ca-certificates curl lbzip2 pigz tini unzip \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 RUN chown node:node /app

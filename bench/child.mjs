@@ -1,6 +1,6 @@
 // One measurement in a fresh process, so that its peak RSS is its own.
 // Runs the BUILT code (dist/), as users do: no TypeScript loader in the workers.
-//   node bench/child.mjs scan KEYS.json THREADS FILE...
+//   node bench/child.mjs scan KEYS.json THREADS FILE...    (KEYS.json: [keys] or { keys, imdb })
 //   node bench/child.mjs late KEYS.json THREADS DELAY_MS FILE...  (half the keys come DELAY_MS late)
 //   node bench/child.mjs inflate FILE.gz
 //   node bench/child.mjs sax KEYS.json FILE
@@ -22,7 +22,10 @@ if (mode === 'scan' || mode === 'late') {
   const files = rest;
   const { runAbstracts, WantedKeys } = await import('../dist/stages/abstracts.js');
   const { createUi } = await import('../dist/ui.js');
-  const keys = JSON.parse(readFileSync(keysFile, 'utf8'));
+  // an array of page keys, or { keys, imdb } (IMDb ids: CirrusSearch documents that link one are wanted too)
+  const parsed = JSON.parse(readFileSync(keysFile, 'utf8'));
+  const keys = Array.isArray(parsed) ? parsed : parsed.keys;
+  const imdbIds = Array.isArray(parsed) ? [] : parsed.imdb;
   const wanted = new WantedKeys(mode === 'late' ? keys.filter((_, i) => i % 2 === 0) : keys);
   if (mode === 'late') {
     // as Wikidata answers do: the other half arrives while the scan runs
@@ -39,9 +42,16 @@ if (mode === 'scan' || mode === 'late') {
   if (process.env.BENCH_RANGE_SIZE) knobs.rangeSize = Number(process.env.BENCH_RANGE_SIZE);
   if (process.env.BENCH_CHUNK_SIZE) knobs.chunkSize = Number(process.env.BENCH_CHUNK_SIZE);
   const stageStart = performance.now();
-  const result = await runAbstracts(files, wanted, { threads: Number(threads), ui: createUi({ progress: false, quiet: true }), ...knobs });
+  const result = await runAbstracts(files, wanted, { threads: Number(threads), ui: createUi({ progress: false, quiet: true }), imdbIds, ...knobs });
   stageMs = performance.now() - stageStart;
-  extra = { docs: result.report.docs, found: result.pages.size, bytes: result.report.bytes, malformed: result.report.malformed_docs, rescannedBytes: result.rescannedBytes };
+  extra = {
+    docs: result.report.docs,
+    found: result.pages.size,
+    imdb: result.imdb.size,
+    bytes: result.report.bytes,
+    malformed: result.report.malformed_docs,
+    rescannedBytes: result.rescannedBytes,
+  };
 } else if (mode === 'inflate') {
   let bytes = 0;
   for await (const chunk of createReadStream(args[0], { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 }))) bytes += chunk.length;

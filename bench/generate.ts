@@ -7,7 +7,16 @@
  * empty, serialization-error and not-applicable abstracts; infobox residue
  * (`| producer =`); 0 to 15 sublinks.
  *
- *   node --import tsx bench/generate.ts OUT.xml SIZE [--seed N] [--gzip]
+ * `--format cirrus` writes the CirrusSearch content dump instead (Elasticsearch
+ * bulk NDJSON: an action line, then the document line), with the same titles:
+ * documents of 2-30 KB (their `text` and `source_text` are most of it, as in
+ * the real dump), fields in a fixed but not alphabetical order, redirects
+ * (nested `"title"`s, some before the page's own), external links with IMDb
+ * title links for a sixth of the pages (`imdbOf`), other namespaces now and
+ * then, and one document in ten written as PHP's json_encode writes it
+ * (`\/` and `\uXXXX`).
+ *
+ *   node --import tsx bench/generate.ts OUT SIZE [--seed N] [--gzip] [--format xml|cirrus]
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
@@ -135,14 +144,83 @@ export function docOf(seed: number, index: number): string {
 export const HEADER = '<feed>\n';
 export const TRAILER = '</feed>\n';
 
+/** The IMDb id that doc `index` of a CirrusSearch dump made with `seed` links, or null (five pages in six). */
+export function imdbOf(seed: number, index: number): string | null {
+  const r = rng((seed * 131 + index * 104729 + 7) >>> 0);
+  if (r() >= 1 / 6) return null;
+  return `tt${String(100000 + ((index * 7919 + seed * 13) % 9_000_000)).padStart(7, '0')}`;
+}
+
+/** JSON as PHP's json_encode writes it by default: `/` and every non-ASCII character escaped. */
+export function phpJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/\//g, '\\/')
+    .replace(/[\u0080-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/** The two lines (bulk action, document) of doc `index` of a CirrusSearch dump, with their newlines. */
+export function cirrusDocOf(seed: number, index: number): string {
+  const title = titleOf(seed, index);
+  const r = rng((seed * 37 + index * 6151 + 29) >>> 0);
+  const lead: string[] = [];
+  const leadSentences = 1 + Math.floor(r() * 4);
+  for (let i = 0; i < leadSentences; i++) lead.push(sentence(r));
+  const body: string[] = [...lead];
+  const bodySentences = Math.floor(r() ** 2 * 120);
+  for (let i = 0; i < bodySentences; i++) body.push(sentence(r));
+  const headings = Array.from({ length: Math.floor(r() * 8) }, () => SECTIONS[Math.floor(r() * SECTIONS.length)]!);
+  const redirects = Array.from({ length: Math.floor(r() ** 3 * 6) }, (_, i) => ({ namespace: 0, title: `${title} redirect ${i}` }));
+  const imdb = imdbOf(seed, index);
+  const links: string[] = [];
+  for (let i = Math.floor(r() * 6); i > 0; i--) links.push(`https://www.${coined(r)}.com/${coined(r)}/${Math.floor(r() * 1e6)}`);
+  if (imdb) links.splice(Math.floor(r() * (links.length + 1)), 0, `https://www.imdb.com/title/${imdb}/`);
+  if (r() < 0.1) links.push(`https://www.imdb.com/name/nm${String(Math.floor(r() * 1e7)).padStart(7, '0')}/`);
+  const kind = r();
+  const namespace = kind < 0.03 ? 1 : kind < 0.04 ? 4 : 0;
+  const doc: Record<string, unknown> = {
+    template: ['Template:Short description', r() < 0.3 ? 'Template:Infobox film' : 'Template:Reflist'],
+    content_model: 'wikitext',
+    opening_text: r() < 0.05 ? null : lead.join(' '),
+    wiki: 'enwiki',
+    auxiliary_text: r() < 0.5 ? [sentence(r)] : [],
+    language: 'en',
+    // a document's own title is not always its first "title": redirects may come first
+    ...(r() < 0.3 ? { redirect: redirects } : {}),
+    title: namespace === 1 ? `Talk:${title}` : title,
+    text: body.join(' '),
+    defaultsort: false,
+    timestamp: '2025-08-01T12:00:00Z',
+    redirect: redirects,
+    wikibase_item: `Q${1000 + index}`,
+    version_type: 'external',
+    heading: headings,
+    source_text: `{{Short description|${coined(r)}}}\n'''${title}''' ${body.join('\n\n')}\n== See also ==\n* [[${titleOf(seed, index + 1)}]]`,
+    version: 1_200_000_000 + index,
+    external_link: links,
+    namespace_text: namespace === 1 ? 'Talk' : namespace === 4 ? 'Wikipedia' : '',
+    namespace,
+    text_bytes: body.join(' ').length,
+    incoming_links: Math.floor(r() * 500),
+    category: [`${capitalise(coined(r))} films`, 'Articles with short description'],
+    outgoing_link: Array.from({ length: Math.floor(r() * 20) }, () => capitalise(coined(r)).replace(/ /g, '_')),
+    popularity_score: r() / 1000,
+    page_id: 1000 + index,
+  };
+  const action = `{"index":{"_type":"_doc","_id":"${1000 + index}"}}`;
+  return `${action}\n${r() < 0.1 ? phpJson(doc) : JSON.stringify(doc)}\n`;
+}
+
+export type DumpFormat = 'xml' | 'cirrus';
+
 /** Yields the dump's text in pieces of about 1 MB; stops at the first doc that reaches `bytes`. */
-export function* dumpPieces(seed: number, bytes: number): Generator<Buffer> {
+export function* dumpPieces(seed: number, bytes: number, format: DumpFormat = 'xml'): Generator<Buffer> {
+  const [header, trailer, docAt] = format === 'xml' ? [HEADER, TRAILER, docOf] : ['', '', cirrusDocOf];
   let written = 0;
   let index = 0;
-  let piece: string[] = [HEADER];
-  let pieceBytes = HEADER.length;
+  let piece: string[] = [header];
+  let pieceBytes = header.length;
   while (written + pieceBytes < bytes) {
-    const doc = docOf(seed, index++);
+    const doc = docAt(seed, index++);
     piece.push(doc);
     pieceBytes += Buffer.byteLength(doc);
     if (pieceBytes >= 1 << 20) {
@@ -153,13 +231,14 @@ export function* dumpPieces(seed: number, bytes: number): Generator<Buffer> {
       pieceBytes = 0;
     }
   }
-  piece.push(TRAILER);
+  piece.push(trailer);
   yield Buffer.from(piece.join(''));
 }
 
 export interface GenerateOptions {
   seed?: number;
   gzip?: boolean;
+  format?: DumpFormat;
 }
 
 /** Writes a dump of about `bytes` bytes (uncompressed) to `file`; returns the number of docs. */
@@ -167,7 +246,7 @@ export async function generateDump(file: string, bytes: number, options: Generat
   const seed = options.seed ?? 1;
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
-  const source = Readable.from(dumpPieces(seed, bytes));
+  const source = Readable.from(dumpPieces(seed, bytes, options.format));
   if (options.gzip) await pipeline(source, createGzip({ level: 6, chunkSize: 1 << 20 }), createWriteStream(tmp));
   else await pipeline(source, createWriteStream(tmp));
   await rename(tmp, file);
@@ -186,7 +265,7 @@ const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(path.ba
 if (isMain) {
   const [out, sizeText] = process.argv.slice(2);
   if (!out || !sizeText) {
-    console.error('usage: node --import tsx bench/generate.ts OUT.xml SIZE[K|M|G] [--seed N] [--gzip]');
+    console.error('usage: node --import tsx bench/generate.ts OUT SIZE[K|M|G] [--seed N] [--gzip] [--format xml|cirrus]');
     process.exit(2);
   }
   const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(sizeText);
@@ -197,7 +276,13 @@ if (isMain) {
   const scale = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
   const seedAt = process.argv.indexOf('--seed');
   const seed = seedAt > 0 ? Number(process.argv[seedAt + 1]) : 1;
+  const formatAt = process.argv.indexOf('--format');
+  const format = formatAt > 0 ? process.argv[formatAt + 1] : 'xml';
+  if (format !== 'xml' && format !== 'cirrus') {
+    console.error(`--format must be xml or cirrus, got ${JSON.stringify(format)}`);
+    process.exit(2);
+  }
   const started = Date.now();
-  await generateDump(out, Math.round(Number(m[1]) * scale), { seed, gzip: process.argv.includes('--gzip') });
+  await generateDump(out, Math.round(Number(m[1]) * scale), { seed, gzip: process.argv.includes('--gzip'), format });
   console.error(`${out}: ${(await stat(out)).size} bytes in ${Date.now() - started} ms`);
 }

@@ -8,7 +8,12 @@
  * naive baseline), and `wc -l` (the memory-speed yardstick). Prints MB/s,
  * ratios, peak RSS and the targets of issue 3; writes bench/results/*.json.
  *
- *   npm run bench -- [--size 1G] [--runs 5] [--no-sax] [--rss-size 4G]
+ * Then the same scan on a CirrusSearch dump of the same size (bench/generate.ts
+ * --format cirrus): .json at 1 thread and at every thread, .json.gz, and
+ * .json.bz2 beside the system's bzip2 decompressing alone (one run each: bzip2
+ * is slow; `--no-bz2` skips them, `--no-cirrus` skips the whole part).
+ *
+ *   npm run bench -- [--size 1G] [--runs 5] [--no-sax] [--rss-size 4G] [--no-cirrus] [--no-bz2]
  *
  * Generated files stay in bench/data/ (git-ignored) and are reused.
  */
@@ -18,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { textTable } from '../src/format.js';
-import { ensureDump, titleOf } from './generate.js';
+import { ensureDump, imdbOf, titleOf } from './generate.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DATA = path.join(HERE, 'data');
@@ -43,6 +48,7 @@ interface Measure {
   bytes?: number;
   docs?: number;
   found?: number;
+  imdb?: number;
   rescannedBytes?: number;
 }
 
@@ -78,6 +84,53 @@ async function gzipped(file: string): Promise<string> {
     if (r.status !== 0) throw new Error('gzip failed');
   }
   return gz;
+}
+
+async function bzipped(file: string): Promise<string> {
+  const bz = `${file}.bz2`;
+  if (!existsSync(bz)) {
+    console.error(`compressing ${path.basename(file)} with bzip2 (once, a few minutes)...`);
+    const r = spawnSync('sh', ['-c', `bzip2 -9 -c "${file}" > "${bz}.tmp" && mv "${bz}.tmp" "${bz}"`], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('bzip2 failed');
+  }
+  return bz;
+}
+
+/** `command` run on `file`, output to /dev/null: the decompressor alone */
+function alone(command: string, file: string, runs: number): Measure & { all: number[] } {
+  const all: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    const r = spawnSync('sh', ['-c', `${command} < "${file}" > /dev/null`]);
+    if (r.status !== 0) throw new Error(`${command} failed`);
+    all.push(performance.now() - t);
+  }
+  return { ms: Math.min(...all), cpuMs: NaN, rss: NaN, all: all.map(Math.round) };
+}
+
+/**
+ * The wanted keys of the CirrusSearch scan, in the proportions of a real run
+ * (a few thousand keys, most not in the dump; a few thousand docs wanted of
+ * millions): 0.3% of the documents by title, 0.1% by IMDb link, and 2,700
+ * titles and 900 IMDb ids that the dump does not hold.
+ */
+function cirrusKeysFile(docs: number): string {
+  const file = path.join(DATA, `cirrus-keys-seed${SEED}-${docs}.json`);
+  if (!existsSync(file)) {
+    const keys: string[] = [];
+    const imdb: string[] = [];
+    const titles = Math.max(1, Math.round(docs * 0.003));
+    for (let i = 0, step = Math.max(1, Math.floor(docs / titles)); i < docs && keys.length < titles; i += step) keys.push(titleOf(SEED, i));
+    for (let i = 0; i < 2700; i++) keys.push(`Absent Film ${i} (${1950 + (i % 70)} film)`);
+    const links = Math.max(1, Math.round(docs * 0.001));
+    for (let i = 1; i < docs && imdb.length < links; i += 7) {
+      const id = imdbOf(SEED, i);
+      if (id && !imdb.includes(id)) imdb.push(id);
+    }
+    for (let i = 0; i < 900; i++) imdb.push(`tt9${String(i).padStart(7, '0')}`);
+    writeFileSync(file, JSON.stringify({ keys, imdb }));
+  }
+  return file;
 }
 
 /** the wanted keys: 3,000 pages of the dump (a few thousand matter) and 2,000 that it does not hold */
@@ -133,6 +186,30 @@ results.late = best(runs, ['late', keys, String(threads), '300', xml]);
 results.inflate = best(runs, ['inflate', gz]);
 results.gzN = best(runs, ['scan', keys, String(threads), gz]);
 if (!process.argv.includes('--no-sax')) results.sax = best(1, ['sax', keys, xml]);
+
+// ---- the CirrusSearch dump of the same size ----
+let cirrus: { name: string; bytes: number; gz_bytes: number; bz2_bytes: number | null; docs: number; keys: string } | null = null;
+if (!process.argv.includes('--no-cirrus')) {
+  const json = path.join(DATA, `cirrus-${sizeLabel.toLowerCase()}-seed${SEED}.json`);
+  if (!existsSync(json)) console.error(`generating ${path.basename(json)} (once)...`);
+  await ensureDump(json, size, { seed: SEED, format: 'cirrus' });
+  const jsonGz = await gzipped(json);
+  const jsonBz2 = process.argv.includes('--no-bz2') ? null : await bzipped(json);
+  execFileSync('sh', ['-c', `cat "${json}" "${jsonGz}" ${jsonBz2 ? `"${jsonBz2}"` : ''} > /dev/null`]);
+  const cprobe = child(['scan', keysFile(1), '1', json]);
+  const ckeys = cirrusKeysFile(cprobe.docs!);
+  cirrus = { name: path.basename(json), bytes: statSync(json).size, gz_bytes: statSync(jsonGz).size, bz2_bytes: jsonBz2 ? statSync(jsonBz2).size : null, docs: cprobe.docs!, keys: ckeys };
+  console.error(`${cirrus.name}: ${cirrus.bytes.toLocaleString('en-US')} bytes, ${cirrus.docs.toLocaleString('en-US')} documents`);
+  results.cirrusWc = wc(json, runs);
+  results.cirrus1 = best(runs, ['scan', ckeys, '1', json]);
+  results.cirrusN = best(runs, ['scan', ckeys, String(threads), json]);
+  results.cirrusInflate = best(runs, ['inflate', jsonGz]);
+  results.cirrusGzN = best(runs, ['scan', ckeys, String(threads), jsonGz]);
+  if (jsonBz2) {
+    results.bunzip = alone('bzip2 -dc', jsonBz2, 1);
+    results.cirrusBz2N = best(1, ['scan', ckeys, String(threads), jsonBz2]);
+  }
+}
 const loadAfter = os.loadavg()[0]!;
 
 let rssLarge: { size: string; bytes: number; ms: number; rss: number } | null = null;
@@ -166,6 +243,31 @@ console.log(
       'lrrrrrl',
     ),
 );
+
+if (cirrus) {
+  const c = cirrus;
+  const crows: [string, Measure & { all: number[] }, number][] = [
+    ['wc -l (memory-speed yardstick)', r.cirrusWc!, c.bytes],
+    ['truefilm scan, 1 thread', r.cirrus1!, c.bytes],
+    [`truefilm scan, ${threads} threads`, r.cirrusN!, c.bytes],
+    ['zlib inflate only (.json.gz)', r.cirrusInflate!, c.bytes],
+    [`truefilm scan of the .json.gz, ${threads} threads`, r.cirrusGzN!, c.bytes],
+  ];
+  if (r.bunzip && r.cirrusBz2N) {
+    crows.push(['bzip2 -dc only (.json.bz2)', r.bunzip, c.bytes]);
+    crows.push([`truefilm scan of the .json.bz2, ${threads} threads`, r.cirrusBz2N, c.bytes]);
+  }
+  console.log(`\nCirrusSearch dump ${c.name}: ${fmt(c.bytes)} bytes, ${fmt(c.docs)} documents (.gz ${fmt(c.gz_bytes)}, .bz2 ${c.bz2_bytes === null ? '-' : fmt(c.bz2_bytes)})`);
+  console.log(
+    textTable(
+      ['measure', 'time (ms)', 'MB/s', 'vs scan', 'CPU (ms)', 'peak RSS (MB)', 'runs (ms)'],
+      crows.map(([label, m, n]) => [label, fmt(m.ms), fmt(mbps(m, n)), fmt(m.ms / r.cirrusN!.ms, 2) + '×', fmt(m.cpuMs), fmt(m.rss / 1e6), m.all.join(' ')]),
+      'lrrrrrl',
+    ),
+  );
+  const cfound = ['cirrus1', 'cirrusN', 'cirrusGzN', 'cirrusBz2N'].filter((k) => results[k]).map((k) => `${results[k]!.found}/${results[k]!.imdb}`);
+  console.log(`pages/IMDb links found: ${cfound.join(', ')} (1 thread, ${threads} threads, .gz${r.cirrusBz2N ? ', .bz2' : ''})${new Set(cfound).size === 1 ? '' : '  MISMATCH'}`);
+}
 
 const found = ['scan1', 'scanN', 'late', 'gzN'].map((k) => results[k]!.found);
 const agree = found.every((f) => f === found[0]);
@@ -205,9 +307,13 @@ const json = {
   date: new Date().toISOString(),
   machine,
   file: { name: path.basename(xml), bytes, gz_bytes: statSync(gz).size, docs: probe.docs, seed: SEED, wanted_keys: JSON.parse(readFileSync(keys, 'utf8')).length },
-  results: Object.fromEntries(Object.entries(results).map(([k, m]) => [k, { ...m, mb_per_s: mbps(m) }])),
+  results: Object.fromEntries(Object.entries(results).map(([k, m]) => [k, { ...m, mb_per_s: mbps(m, cirrus && /^(cirrus|bunzip)/.test(k) ? cirrus.bytes : bytes) }])),
   rss_large: rssLarge,
   pages_found_agree: agree,
+  cirrus: cirrus && (() => {
+    const wanted = JSON.parse(readFileSync(cirrus.keys, 'utf8')) as { keys: string[]; imdb: string[] };
+    return { name: cirrus.name, bytes: cirrus.bytes, gz_bytes: cirrus.gz_bytes, bz2_bytes: cirrus.bz2_bytes, docs: cirrus.docs, wanted_keys: wanted.keys.length, wanted_imdb_ids: wanted.imdb.length };
+  })(),
   targets,
 };
 const out = path.join(RESULTS, `scan-${stamp}.json`);

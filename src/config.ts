@@ -121,8 +121,10 @@ A run replaces the previous load atomically.
 Inputs
   --metadata PATH        the movies CSV           [env TRUEFILM_METADATA]
                          default: <data-dir>/movies_metadata.csv
-  --abstracts PATH       abstract dump: .xml or .xml.gz; repeat for the split
-                         abstract1..27 files      [env TRUEFILM_ABSTRACTS, ${path.delimiter}-separated]
+  --abstracts PATH       abstract dump (.xml, .xml.gz, .xml.bz2) or CirrusSearch
+                         shards (.json, .json.gz, .json.bz2), told apart by their
+                         content; repeat for several files (the split abstract1..27
+                         dumps, the shards)  [env TRUEFILM_ABSTRACTS, ${path.delimiter}-separated]
                          default: <data-dir>/enwiki-latest-abstract.xml; when
                          that is absent the run goes on without abstracts
 Selection

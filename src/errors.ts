@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'DUMP_TRUNCATED'
   | 'DUMP_GZIP'
   | 'DUMP_FORMAT'
+  | 'DUMP_BZIP2'
+  | 'BZIP2_MISSING'
   // database
   | 'DB_UNREACHABLE'
   | 'DB_AUTH'

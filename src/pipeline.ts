@@ -106,12 +106,12 @@ async function findPages(config: RunConfig, films: Film[], files: string[], ui: 
     const scanning =
       files.length === 0
         ? Promise.resolve(null)
-        : timed('abstracts', () => runAbstracts(files, wanted, { threads: config.threads, ui, signal: both.signal }));
+        : timed('abstracts', () => runAbstracts(files, wanted, { threads: config.threads, ui, signal: both.signal, imdbIds: ids }));
     // the first failure stops the other
     asking.catch(() => both.abort());
     scanning.catch(() => both.abort());
     const [wikidata, scan] = await Promise.all([asking, scanning]);
-    const matched = runMatch({ films, wikidata: wikidata.articles, pages: scan?.pages ?? new Map() });
+    const matched = runMatch({ films, wikidata: wikidata.articles, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb });
 
     // Pages whose dump abstract is missing or not prose: the REST page summary fills in.
     const { extracts, report: summaries } = await timed('summaries', () =>

@@ -41,6 +41,8 @@ export interface WikiPage {
   url: string;
   /** decoded and trimmed; null when empty, missing or not prose */
   abstract: string | null;
+  /** the dump it came from: 'dump' (abstract dump, when absent) or 'cirrus' (CirrusSearch) */
+  source?: 'dump' | 'cirrus';
 }
 
 /** How one film was matched to its English Wikipedia page. */

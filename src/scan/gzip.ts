@@ -10,10 +10,12 @@
  * a small copied prefix of the next chunk. Partial buffers are gathered into
  * a chunk of their own.
  *
- * `DocCutter` is the cutting core (push/end, no streams); `inflateChunks`
- * wraps it around the file and zlib. A doc larger than `maxDocBytes` is sent
- * as its first bytes only (the scanner reports it as too large, exactly as it
- * does for `.xml`) and the rest of it is skipped here: memory stays flat.
+ * `DocCutter` is the cutting core (push/end, no streams); `gunzipBuffers`
+ * gives it zlib's buffers (decompress.ts puts the two together, and picks
+ * LineCutter instead for a CirrusSearch dump). A doc larger than
+ * `maxDocBytes` is sent as its first bytes only (the scanner reports it as
+ * too large, exactly as it does for `.xml`) and the rest of it is skipped
+ * here: memory stays flat.
  */
 import { createReadStream } from 'node:fs';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
@@ -182,13 +184,12 @@ export class DocCutter {
   }
 }
 
-export interface InflateOptions extends CutterOptions {
-  /** compressed bytes read so far (for progress) */
-  onRead?: (compressedBytes: number) => void;
-}
-
-/** Inflates `file` and yields its chunks cut at `<doc>`; a corrupt or cut-short gzip is DUMP_GZIP. */
-export async function* inflateChunks(file: string, options: InflateOptions): AsyncGenerator<InflatedChunk> {
+/**
+ * Inflates `file` and yields zlib's output buffers, whole where zlib filled
+ * them (so that they can be moved to a worker as they are); a corrupt or
+ * cut-short gzip is DUMP_GZIP, with the compressed bytes read so far.
+ */
+export async function* gunzipBuffers(file: string, onRead?: (compressedBytes: number) => void): AsyncGenerator<Buffer> {
   const source = createReadStream(file, { highWaterMark: 1 << 20 });
   // large output buffers (sent whole), and a deep readable buffer so that zlib
   // inflates ahead while the main thread cuts
@@ -196,24 +197,23 @@ export async function* inflateChunks(file: string, options: InflateOptions): Asy
   let compressed = 0;
   source.on('data', (chunk: Buffer | string) => {
     compressed += chunk.length;
-    options.onRead?.(compressed);
+    onRead?.(compressed);
   });
   source.on('error', (err) => gunzip.destroy(err));
   source.pipe(gunzip);
-  const cutter = new DocCutter(options);
   // zlib hands out consecutive slices of one output buffer until it is full,
   // then starts a new one and never writes into the old one again: slices are
   // held until their buffer is complete, which then goes whole (not copied)
   let held: ArrayBuffer | null = null;
   let heldEnd = 0;
-  const flush = (): InflatedChunk[] => {
+  const flush = (): Buffer[] => {
     if (held === null) return [];
     const bytes = Buffer.from(held, 0, heldEnd);
     held = null;
-    return cutter.push(bytes);
+    return [bytes];
   };
-  const feed = (data: Buffer): InflatedChunk[] => {
-    const out: InflatedChunk[] = [];
+  const feed = (data: Buffer): Buffer[] => {
+    const out: Buffer[] = [];
     if (data.buffer === held && data.byteOffset === heldEnd) {
       heldEnd += data.length;
     } else {
@@ -222,46 +222,15 @@ export async function* inflateChunks(file: string, options: InflateOptions): Asy
         held = data.buffer;
         heldEnd = data.length;
       } else {
-        out.push(...cutter.push(data));
+        out.push(data);
       }
     }
     if (held !== null && heldEnd === held.byteLength) out.push(...flush());
     return out;
   };
-  // 'data' events hand over zlib's buffers as they are (a read() would join them)
-  const queue: Buffer[] = [];
-  let ended = false;
-  let failure: Error | null = null;
-  let wake: (() => void) | null = null;
-  const signal = (): void => {
-    wake?.();
-    wake = null;
-  };
-  gunzip.on('data', (data: Buffer) => {
-    queue.push(data);
-    if (queue.length >= 6) gunzip.pause();
-    signal();
-  });
-  gunzip.on('end', () => {
-    ended = true;
-    signal();
-  });
-  gunzip.on('error', (err) => {
-    failure = err;
-    signal();
-  });
   try {
-    for (;;) {
-      const data = queue.shift();
-      if (data !== undefined) {
-        if (queue.length < 3 && gunzip.isPaused()) gunzip.resume();
-        for (const chunk of feed(data)) yield chunk;
-        continue;
-      }
-      if (failure) throw failure;
-      if (ended) break;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
+    // 'data' events hand over zlib's buffers as they are (a read() would join them)
+    for await (const batch of drain(gunzip)) for (const data of batch) for (const bytes of feed(data)) yield bytes;
   } catch (err) {
     if (err instanceof TrueFilmError) throw err;
     const e = err as NodeJS.ErrnoException;
@@ -279,6 +248,55 @@ export async function* inflateChunks(file: string, options: InflateOptions): Asy
     source.destroy();
     gunzip.destroy();
   }
-  for (const chunk of flush()) yield chunk;
-  for (const chunk of cutter.end()) yield chunk;
+  yield* flush();
+}
+
+/**
+ * A readable's 'data' events as an async iterable of batches: the buffers that
+ * came since the last batch, handed over once `minBatch` bytes wait (or the
+ * stream ends), so that a producer of small pieces (a pipe from bzip2 gives a
+ * few KiB at a time) does not cost a wake-up each. The stream is paused while
+ * `maxQueued` bytes wait. Unlike read(), 'data' never joins buffers. The
+ * stream's 'error' is thrown.
+ */
+export async function* drain(
+  stream: NodeJS.ReadableStream & { isPaused(): boolean },
+  { minBatch = 1 << 20, maxQueued = 24 << 20 }: { minBatch?: number; maxQueued?: number } = {},
+): AsyncGenerator<Buffer[]> {
+  let queue: Buffer[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const signal = (): void => {
+    wake?.();
+    wake = null;
+  };
+  stream.on('data', (data: Buffer) => {
+    queue.push(data);
+    queued += data.length;
+    if (queued >= maxQueued) stream.pause();
+    if (queued >= minBatch) signal();
+  });
+  stream.on('end', () => {
+    ended = true;
+    signal();
+  });
+  stream.on('error', (err: Error) => {
+    failure = err;
+    signal();
+  });
+  for (;;) {
+    if (queue.length > 0 && (queued >= minBatch || ended || failure)) {
+      const batch = queue;
+      queue = [];
+      queued = 0;
+      if (stream.isPaused()) stream.resume();
+      yield batch;
+      continue;
+    }
+    if (failure) throw failure;
+    if (ended) return;
+    await new Promise<void>((resolve) => (wake = resolve));
+  }
 }

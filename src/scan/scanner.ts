@@ -66,11 +66,22 @@ export interface ScannerOptions {
 }
 
 export interface ScanHit {
-  /** the key's index in the key log */
+  /** the key's index in the key log (-1: a CirrusSearch document wanted for its IMDb link only) */
   index: number;
-  /** absolute offset of the doc's `<doc>` */
+  /** absolute offset of the doc's `<doc>` (or of the CirrusSearch document's line) */
   offset: number;
-  page: WikiPage;
+  page: WikiPage & { wikibaseItem?: string };
+}
+
+/** A CirrusSearch document whose `external_link` list holds an IMDb title link with a wanted id. */
+export interface ImdbHit {
+  /** the wanted IMDb id, as it was given (`tt0054215`) */
+  id: string;
+  /** the document's page key */
+  key: string;
+  offset: number;
+  /** how many distinct IMDb titles the document links: a film's own page links one, a list many */
+  titleLinks: number;
 }
 
 export interface Malformed {
@@ -87,9 +98,11 @@ export interface ScanOutput {
   samples: Malformed[];
   /** wanted docs that are not well-formed XML (all of them) */
   content: Malformed[];
-  /** with `index`: each doc's key hash and offset, in input order */
+  /** with `index`: each doc's key hash and offset, in input order (CirrusSearch: each title of a document, its redirects' too) */
   hashes?: Int32Array;
   offsets?: Float64Array;
+  /** CirrusSearch: the documents that link a wanted IMDb id, in input order */
+  imdb?: ImdbHit[];
 }
 
 const enum Mode {

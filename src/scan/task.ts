@@ -1,14 +1,17 @@
 /**
  * One scan task as a worker runs it: a byte range of a file (read here, into
- * one reused buffer), a list of single docs (late keys), or a chunk of an
- * inflated `.gz` (moved to the worker by the main thread). The worker file is
- * a thin wrapper over `runScanTask`.
+ * one reused buffer), a list of single docs (late keys), or a chunk of a
+ * decompressed `.gz`/`.bz2` (moved to the worker by the main thread), in
+ * either format: the abstract dump's XML (DocScanner) or CirrusSearch NDJSON
+ * (CirrusScanner). The worker file is a thin wrapper over `runScanTask`.
  *
  * Results are plain data: errors come back as `error` (a TrueFilmError does
  * not keep its code across threads), and the main thread names the file.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isTrueFilmError, type ErrorCode } from '../errors.js';
+import { CirrusScanner, ImdbTable } from './cirrus.js';
+import type { DumpFormat } from './decompress.js';
 import { KeyTable } from './keytable.js';
 import { DocScanner, type ScanOutput } from './scanner.js';
 import { keyLogClosed, syncKeyTable, type KeyLogRef } from './wanted.js';
@@ -20,9 +23,12 @@ export interface ScanContext {
   /** identifies the run (its key log): a worker keeps one key table per run */
   run: string;
   log: KeyLogRef;
+  /** the wanted IMDb ids (CirrusSearch documents that link one are wanted) */
+  imdb: string[];
 }
 
 interface TaskBase {
+  format: DumpFormat;
   /** the key window: keys [from, to) are looked for; `to` absent = all keys logged when the task starts */
   from: number;
   to?: number;
@@ -31,7 +37,7 @@ interface TaskBase {
   maxDocBytes?: number;
 }
 
-/** Docs that start in [start, bound) of a file; `spans` for several ranges of one file. */
+/** Docs (lines) that start in [start, bound) of a file; `spans` for several ranges of one file. */
 export interface RangeTask extends TaskBase {
   kind: 'range';
   file: string;
@@ -39,7 +45,7 @@ export interface RangeTask extends TaskBase {
   readSize?: number;
 }
 
-/** An inflated chunk that starts at the file's start or at a `<doc>`, and ends at one or at the end. */
+/** A decompressed chunk that starts at the file's start or at a `<doc>` (a line), and ends at one or at the end. */
 export interface ChunkTask extends TaskBase {
   kind: 'chunk';
   /** the chunk's bytes, in parts that follow one another (moved to the worker, not copied) */
@@ -68,25 +74,35 @@ export interface TaskResult {
   error?: TaskError;
 }
 
-let table: { run: string; keys: KeyTable } | null = null;
+let table: { run: string; keys: KeyTable; imdb: ImdbTable } | null = null;
 let readBuffer: Buffer | null = null;
 
-function keysFor(run: string, log: KeyLogRef): KeyTable {
-  if (table === null || table.run !== run) table = { run, keys: new KeyTable() };
-  syncKeyTable(log, table.keys);
-  return table.keys;
+function tablesFor(context: ScanContext): { keys: KeyTable; imdb: ImdbTable } {
+  if (table === null || table.run !== context.run) table = { run: context.run, keys: new KeyTable(), imdb: new ImdbTable(context.imdb) };
+  syncKeyTable(context.log, table.keys);
+  return table;
+}
+
+/** What both scanners are to the task: bytes in, output out. */
+interface Scanner {
+  push(bytes: Uint8Array): boolean;
+  end(atBoundary?: boolean): ScanOutput;
 }
 
 export function runScanTask(task: ScanTask, context: ScanContext): TaskResult {
   const closed = keyLogClosed(context.log); // read before the keys: once closed, no key comes after
-  const keys = keysFor(context.run, context.log);
+  const { keys, imdb } = tablesFor(context);
   const version = task.to ?? keys.size;
   const index = task.index && !closed;
   const options = { keys, from: task.from, to: version, index, maxDocBytes: task.maxDocBytes };
   const outputs: ScanOutput[] = [];
   try {
     if (task.kind === 'chunk') {
-      const scanner = new DocScanner({ ...options, start: task.start, fileStart: task.start === 0 });
+      // a chunk starts at the file's start or where a doc (a line) starts
+      const scanner: Scanner =
+        task.format === 'xml'
+          ? new DocScanner({ ...options, start: task.start, fileStart: task.start === 0 })
+          : new CirrusScanner({ ...options, imdb, start: task.start, lineStart: true });
       for (const part of task.parts) scanner.push(part);
       outputs.push(scanner.end(!task.last));
       return { version, outputs, indexed: index };
@@ -96,8 +112,13 @@ export function runScanTask(task: ScanTask, context: ScanContext): TaskResult {
     const fd = openSync(task.file, 'r');
     try {
       for (const [start, bound] of task.spans) {
-        const scanner = new DocScanner({ ...options, start, bound, fileStart: start === 0 });
-        let at = start;
+        // a line starts after a `\n`: a range that does not start the file is read from the byte before it
+        const from = task.format === 'cirrus' && start > 0 ? start - 1 : start;
+        const scanner: Scanner =
+          task.format === 'xml'
+            ? new DocScanner({ ...options, start, bound, fileStart: start === 0 })
+            : new CirrusScanner({ ...options, imdb, start: from, bound, lineStart: from === 0 });
+        let at = from;
         for (;;) {
           const n = readSync(fd, readBuffer, 0, readSize, at);
           if (n === 0) break;

@@ -1,14 +1,20 @@
 /**
- * The abstracts stage: scans the abstract dump (one or several `.xml` /
- * `.xml.gz` files, one input) on a pool of worker threads for the docs whose
- * page key is wanted (SPEC section 4).
+ * The abstracts stage: scans the dump (one or several files, one input) on a
+ * pool of worker threads for the docs whose page key is wanted (SPEC section
+ * 4). Two formats, told apart by each file's first bytes
+ * (src/scan/decompress.ts): the abstract dump's XML (`<feed>`, scanned by
+ * src/scan/scanner.ts) and the CirrusSearch content dump's NDJSON (bulk action
+ * and document lines, src/scan/cirrus.ts), where a document is also wanted
+ * when its `external_link`s hold an IMDb title link with a wanted id
+ * (`imdbIds`): the result maps those ids to the page.
  *
- *   .xml     the file is cut into byte ranges; each worker reads its range
- *            itself and owns the docs that start in it (src/scan/scanner.ts);
- *   .xml.gz  the main thread inflates, cuts the output where a `<doc>` starts
- *            and moves the chunks (zlib's own buffers, not copies) to the
- *            workers (src/scan/gzip.ts), with a bounded number in flight so
- *            that memory stays flat.
+ *   plain    the file is cut into byte ranges; each worker reads its range
+ *            itself and owns the docs (lines) that start in it;
+ *   .gz      the main thread inflates, cuts the output where a `<doc>` (a
+ *            line) starts and moves the chunks (zlib's own buffers, not
+ *            copies) to the workers (src/scan/gzip.ts), with a bounded number
+ *            in flight so that memory stays flat;
+ *   .bz2     the same, with lbzip2 or bzip2 decompressing in a child process.
  *
  * Keys may be added while the scan runs (WantedKeys). Each task reports the
  * version of the key log it used; once the set is closed, the keys a range has
@@ -24,7 +30,8 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { TrueFilmError } from '../errors.js';
 import { formatBytes } from '../format.js';
-import { inflateChunks, type InflatedChunk } from '../scan/gzip.js';
+import { compressionOf, decompressChunks, sniffFormat, SNIFF_BYTES, type Compression, type DumpFormat } from '../scan/decompress.js';
+import type { InflatedChunk } from '../scan/gzip.js';
 import { KeyTable } from '../scan/keytable.js';
 import type { ScanOutput } from '../scan/scanner.js';
 import type { ChunkTask, RangeTask, ScanContext, ScanTask, TaskResult } from '../scan/task.js';
@@ -43,9 +50,9 @@ export interface AbstractsOptions {
   ui: Ui;
   /** Ctrl-C: stop the pool promptly, reject with INTERRUPTED */
   signal?: AbortSignal;
-  /** bytes per range of an .xml file */
+  /** bytes per range of an uncompressed file */
   rangeSize?: number;
-  /** inflated bytes per chunk of a .gz file */
+  /** decompressed bytes per chunk of a .gz or .bz2 file */
   chunkSize?: number;
   /** bytes per read in a worker */
   readSize?: number;
@@ -53,6 +60,8 @@ export interface AbstractsOptions {
   maxDocBytes?: number;
   /** most docs whose key hashes are kept while keys may still come (beyond: ranges are scanned again) */
   maxIndexedDocs?: number;
+  /** IMDb ids (`tt0054215`): a CirrusSearch document whose `external_link`s link one is wanted too */
+  imdbIds?: Iterable<string>;
 }
 
 export const ABSTRACTS_DEFAULTS = {
@@ -63,13 +72,19 @@ export const ABSTRACTS_DEFAULTS = {
 };
 
 export interface ScannedPage extends WikiPage {
+  /** 'dump': from an abstract dump; 'cirrus': from a CirrusSearch dump */
+  source: 'dump' | 'cirrus';
   file: string;
   offset: number;
+  /** the page's Wikidata item (CirrusSearch `wikibase_item`), when known */
+  wikibaseItem?: string;
 }
 
 export interface AbstractsResult {
   /** key -> the first doc with that key in input order (file order, then byte offset) */
   pages: Map<string, ScannedPage>;
+  /** IMDb id -> the key of the first CirrusSearch document, in input order, whose `external_link`s link it (its page is in `pages`) */
+  imdb: Map<string, string>;
   report: AbstractsReport;
   /** a few samples, in input order */
   malformed: { file: string; offset: number; reason: string }[];
@@ -80,8 +95,10 @@ export interface AbstractsResult {
 interface Input {
   file: string;
   size: number;
-  gzip: boolean;
-  /** XML bytes (inflated size for .gz, known once inflated) */
+  compression: Compression;
+  /** known from the first bytes; for a compressed file, once it is decompressed */
+  format: DumpFormat | null;
+  /** dump bytes (decompressed size for .gz/.bz2, known once decompressed) */
   bytes: number;
 }
 
@@ -115,15 +132,17 @@ async function describeInput(file: string): Promise<Input> {
     }
     throw new TrueFilmError('INPUT_UNREADABLE', `cannot read the abstract dump: ${(err as Error).message}`, { input: file, cause: err });
   }
-  const magic = Buffer.alloc(2);
+  const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
   const handle = await open(file, 'r');
   try {
-    await handle.read(magic, 0, 2, 0);
+    await handle.read(head, 0, head.length, 0);
   } finally {
     await handle.close();
   }
-  const gzip = magic[0] === 0x1f && magic[1] === 0x8b;
-  return { file, size, gzip, bytes: gzip ? 0 : size };
+  const compression = compressionOf(head);
+  if (compression !== 'none') return { file, size, compression, format: null, bytes: 0 };
+  // a file's first bytes say which dump it is (a compressed file's say so once decompressed)
+  return { file, size, compression, format: sniffFormat(head, head.length === size, file), bytes: size };
 }
 
 /** At most `limit` promises at once; the first failure stops everything. */
@@ -176,13 +195,17 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
 
   const inputs: Input[] = [];
   for (const file of files) inputs.push(await describeInput(file));
-  // zlib inflates on a thread of its own (libuv's pool) and keeps a core busy:
-  // when every input is a .gz, the pool has one worker fewer, so that the
-  // scan does not take the inflating's core (as fast on 2 cores, 40 MB less)
-  const poolSize = inputs.length > 0 && inputs.every((i) => i.gzip) ? Math.max(1, threads - 1) : threads;
+  // zlib inflates on a thread of its own (libuv's pool), bzip2 in a process of
+  // its own, and keeps a core busy: when every input is compressed, the pool
+  // has one worker fewer, so that the scan does not take the decompressing's
+  // core (as fast on 2 cores, 40 MB less)
+  const poolSize = inputs.length > 0 && inputs.every((i) => i.compression !== 'none') ? Math.max(1, threads - 1) : threads;
 
   const pages = new Map<string, ScannedPage>();
   const order = new Map<string, [number, number]>();
+  const imdb = new Map<string, string>();
+  const imdbOrder = new Map<string, [links: number, input: number, offset: number]>();
+  const imdbIds = [...new Set(options.imdbIds ?? [])];
   const regions: Region[] = [];
   const samples: { input: number; offset: number; reason: string }[] = [];
   const content = new Map<string, { input: number; offset: number; reason: string }>();
@@ -196,9 +219,14 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
     const sorted = [...pages.values()].sort((a, b) => order.get(a.key)![0] - order.get(b.key)![0] || a.offset - b.offset);
     pages.clear();
     for (const page of sorted) pages.set(page.key, page);
+    // ids in the input order of the doc that won them
+    const where = (id: string): [number, number] => imdbOrder.get(id)!.slice(1) as [number, number];
+    const ids = [...imdb.keys()].sort((a, b) => where(a)[0] - where(b)[0] || where(a)[1] - where(b)[1]);
+    const linked = new Map(ids.map((id) => [id, imdb.get(id)!] as const));
     const all = [...samples, ...content.values()].sort((a, b) => a.input - b.input || a.offset - b.offset);
     return {
       pages,
+      imdb: linked,
       report: { files: inputs.length, bytes: inputs.reduce((n, i) => n + i.bytes, 0), docs, threads: poolSize, malformed_docs: malformed + content.size },
       malformed: all.slice(0, ABSTRACTS_DEFAULTS.samples).map((m) => ({ file: inputs[m.input]!.file, offset: m.offset, reason: m.reason })),
       rescannedBytes,
@@ -210,7 +238,7 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
   }
 
   const run = randomUUID();
-  const context: ScanContext = { run, log: wanted.log };
+  const context: ScanContext = { run, log: wanted.log, imdb: imdbIds };
   const pool = new Piscina({
     filename: WORKER.href,
     workerData: context,
@@ -218,6 +246,12 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
     maxThreads: poolSize,
     idleTimeout: 30_000,
     concurrentTasksPerWorker: 1,
+    // Piscina loads the worker with require() first. Node 20.19+ can require()
+    // an ES module, but when that require meets the same module half-loaded by
+    // an import() it aborts the whole process (a V8 fatal error, "IsGraphAsync
+    // must be used on an instantiated module"; seen once in 20 soak runs).
+    // Without require(esm), the require fails at once and Piscina import()s.
+    execArgv: [...process.execArgv, '--no-experimental-require-module'],
   });
   // A task's own failure rejects its run(); what the pool emits besides (a
   // result that comes back after its task was aborted) has nobody to tell.
@@ -262,16 +296,25 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
   const check = (result: TaskResult, input: Input): void => {
     if (!result.error) return;
     const { code, message, offset, hint } = result.error;
-    const where = input.gzip && offset !== undefined && code === 'DUMP_TRUNCATED' ? ' (of the uncompressed data)' : '';
+    const where = input.compression !== 'none' && offset !== undefined && code === 'DUMP_TRUNCATED' ? ' (of the uncompressed data)' : '';
     throw new TrueFilmError(code, message + where, { input: input.file, offset, hint });
   };
-  /** hits of any pass: the first doc of a key in input order wins */
+  const before = (seen: [number, number] | undefined, input: number, offset: number): boolean =>
+    seen !== undefined && (seen[0] < input || (seen[0] === input && seen[1] <= offset));
+  /** hits of any pass: the first doc of a key (of an IMDb id) in input order wins */
   const take = (output: ScanOutput, input: number): void => {
+    const source = inputs[input]!.format === 'cirrus' ? 'cirrus' : 'dump';
     for (const hit of output.hits) {
-      const seen = order.get(hit.page.key);
-      if (seen && (seen[0] < input || (seen[0] === input && seen[1] <= hit.offset))) continue;
+      if (before(order.get(hit.page.key), input, hit.offset)) continue;
       order.set(hit.page.key, [input, hit.offset]);
-      pages.set(hit.page.key, { ...hit.page, file: inputs[input]!.file, offset: hit.offset });
+      pages.set(hit.page.key, { ...hit.page, source, file: inputs[input]!.file, offset: hit.offset });
+    }
+    for (const hit of output.imdb ?? []) {
+      // the film's own page links its IMDb title alone; a list or a filmography links many
+      const seen = imdbOrder.get(hit.id);
+      if (seen && (seen[0] < hit.titleLinks || (seen[0] === hit.titleLinks && before([seen[1], seen[2]], input, hit.offset)))) continue;
+      imdbOrder.set(hit.id, [hit.titleLinks, input, hit.offset]);
+      imdb.set(hit.id, hit.key);
     }
     for (const m of output.content) content.set(`${input}:${m.offset}`, { input, ...m });
   };
@@ -284,8 +327,8 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
 
   const lanes = new Lanes(poolSize * 2);
   /** a chunk's parts move to the worker (each part's memory is the chunk's alone) */
-  const sendChunk = (chunk: InflatedChunk, from: number, to?: number): Promise<TaskResult> => {
-    const task: ChunkTask = { ...base, kind: 'chunk', parts: chunk.parts, start: chunk.start, last: chunk.last, from, to, index: false };
+  const sendChunk = (chunk: InflatedChunk, format: DumpFormat, from: number, to?: number): Promise<TaskResult> => {
+    const task: ChunkTask = { ...base, format, kind: 'chunk', parts: chunk.parts, start: chunk.start, last: chunk.last, from, to, index: false };
     return dispatch(task, [...new Set(chunk.parts.map((p) => p.buffer as ArrayBuffer))]);
   };
 
@@ -293,13 +336,14 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
     // ---- first pass: every key known when a task starts ----
     for (let n = 0; n < inputs.length; n++) {
       const input = inputs[n]!;
-      if (!input.gzip) {
+      if (input.compression === 'none') {
+        const format = input.format!;
         const ranges = Math.max(1, Math.ceil(input.size / rangeSize));
         for (let r = 0; r < ranges; r++) {
           const start = r * rangeSize;
           const end = r === ranges - 1 ? Number.MAX_SAFE_INTEGER : (r + 1) * rangeSize;
           const index = !wanted.closed && indexedDocs < maxIndexed;
-          const task: RangeTask = { ...base, kind: 'range', file: input.file, spans: [[start, end]], from: 0, index, readSize: options.readSize };
+          const task: RangeTask = { ...base, format, kind: 'range', file: input.file, spans: [[start, end]], from: 0, index, readSize: options.readSize };
           await lanes.add(async () => {
             const result = await dispatch(task);
             check(result, input);
@@ -312,16 +356,17 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
           });
         }
       } else {
-        for await (const chunk of inflateChunks(input.file, {
+        for await (const chunk of decompressChunks(input.file, input.compression, {
           chunkSize,
           maxDocBytes: options.maxDocBytes,
           onRead: (compressed) => progress.set(n, Math.min(compressed, input.size - 1)),
         })) {
           if (aborter.signal.aborted) throw interrupted(signal);
+          input.format = chunk.format;
           const end = chunk.start + chunk.parts.reduce((n, p) => n + p.length, 0);
           input.bytes = Math.max(input.bytes, end);
           await lanes.add(async () => {
-            const result = await sendChunk(chunk, 0);
+            const result = await sendChunk(chunk, chunk.format, 0);
             check(result, input);
             const output = result.outputs[0]!;
             count(output, n);
@@ -345,20 +390,23 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
       let candidates = 0;
       for (const region of late.sort((a, b) => a.input - b.input || a.start - b.start)) {
         const input = inputs[region.input]!;
-        if (input.gzip) continue;
+        if (input.compression !== 'none') continue;
+        const format = input.format!;
         let task: RangeTask;
         if (region.hashes && region.offsets) {
           // only the docs whose key hash is one of the late keys' are read again
+          // (a CirrusSearch document has a hash for each of its titles: its offset comes once)
           const spans: [number, number][] = [];
           for (let i = 0; i < region.hashes.length; i++) {
-            if (keys.mayHave(region.hashes[i]!, region.version, final)) spans.push([region.offsets[i]!, region.offsets[i]! + 1]);
+            const offset = region.offsets[i]!;
+            if (keys.mayHave(region.hashes[i]!, region.version, final) && spans.at(-1)?.[0] !== offset) spans.push([offset, offset + 1]);
           }
           if (spans.length === 0) continue;
           candidates += spans.length;
-          task = { ...base, kind: 'range', file: input.file, spans, from: region.version, to: final, index: false, readSize: 64 << 10 };
+          task = { ...base, format, kind: 'range', file: input.file, spans, from: region.version, to: final, index: false, readSize: 64 << 10 };
         } else {
           rescannedBytes += Math.min(region.end, input.size) - region.start;
-          task = { ...base, kind: 'range', file: input.file, spans: [[region.start, region.end]], from: region.version, to: final, index: false, readSize: options.readSize };
+          task = { ...base, format, kind: 'range', file: input.file, spans: [[region.start, region.end]], from: region.version, to: final, index: false, readSize: options.readSize };
         }
         await lanes.add(async () => {
           const result = await dispatch(task);
@@ -368,11 +416,12 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
       }
       for (let n = 0; n < inputs.length; n++) {
         const input = inputs[n]!;
-        const stale = late.filter((r) => r.input === n && input.gzip);
+        if (input.compression === 'none') continue;
+        const stale = late.filter((r) => r.input === n);
         if (stale.length === 0) continue;
         const stop = Math.max(...stale.map((r) => r.end));
         const fileRegions = regions.filter((r) => r.input === n);
-        for await (const chunk of inflateChunks(input.file, { chunkSize, maxDocBytes: options.maxDocBytes })) {
+        for await (const chunk of decompressChunks(input.file, input.compression, { chunkSize, maxDocBytes: options.maxDocBytes })) {
           if (aborter.signal.aborted) throw interrupted(signal);
           const end = chunk.last ? Number.MAX_SAFE_INTEGER : chunk.start + chunk.parts.reduce((n, p) => n + p.length, 0);
           let from = final;
@@ -381,7 +430,7 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
           if (from < final) {
             rescannedBytes += length;
             await lanes.add(async () => {
-              const result = await sendChunk(chunk, from, final);
+              const result = await sendChunk(chunk, chunk.format, from, final);
               check(result, input);
               take(result.outputs[0]!, n);
             });

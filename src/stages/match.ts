@@ -4,6 +4,8 @@
  *
  * 1. wikidata: the articles Wikidata gives for the film's IMDb id; with
  *    several, the one the dump holds, then the smallest key.
+ *    cirrus (no Wikidata article for the id): the CirrusSearch document that
+ *    links the film's IMDb id (its `external_link`s).
  * 2. title (no Wikidata answer, or offline): the first of "{title} ({year}
  *    film)", "{title} (film)", "{title}" that the dump holds, the bare title
  *    only when its abstract has the word "film"; then the same with the
@@ -28,10 +30,8 @@ export interface MatchInput {
   wikidata: ReadonlyMap<string, readonly ArticleRef[]>;
   /** page key → the page as the dump holds it */
   pages: ReadonlyMap<string, WikiPage>;
-  /** IMDb id → page key, from CirrusSearch documents' IMDb links */
+  /** IMDb id → page key, from CirrusSearch documents' IMDb links (their pages are in `pages`) */
   cirrus?: ReadonlyMap<string, string>;
-  /** where `pages` came from: 'dump' (abstract dump) or 'cirrus' */
-  pageSource?: 'dump' | 'cirrus';
 }
 
 export interface MatchResult {
@@ -93,7 +93,6 @@ export function fillAbstracts(matches: readonly FilmMatch[], extracts: ReadonlyM
 
 export function runMatch(input: MatchInput): MatchResult {
   const { pages } = input;
-  const source = input.pageSource ?? 'dump';
   const rejectedAbstracts = { infobox: 0, markup: 0, disambiguation: 0, fragment: 0 };
 
   const abstractOf = (page: WikiPage | undefined): string | null => {
@@ -105,7 +104,7 @@ export function runMatch(input: MatchInput): MatchResult {
   };
   const matched = (film: Film, method: FilmMatch['method'], key: string, url: string, page: WikiPage | undefined): FilmMatch => {
     const abstract = abstractOf(page);
-    return { filmId: film.id, method, url, title: key, abstract, abstractSource: abstract === null ? null : source };
+    return { filmId: film.id, method, url, title: key, abstract, abstractSource: abstract === null ? null : (page?.source ?? 'dump') };
   };
 
   const matches = input.films.map((film): FilmMatch => {

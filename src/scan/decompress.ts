@@ -1,0 +1,233 @@
+/**
+ * What an input file is, and its decompressed bytes as chunks for the workers.
+ *
+ * Compression comes from the file's magic bytes (`1f 8b` gzip, `BZh` bzip2,
+ * else none); the format from the first decompressed bytes:
+ *   `<`  the abstract dump's XML (the scanner then checks for `<feed>`);
+ *   `{`  CirrusSearch NDJSON: the first line must be a JSON object (a bulk
+ *        action `{"index":{...}}` or a document).
+ * Anything else is DUMP_FORMAT, naming the file.
+ *
+ * `.gz` is inflated by zlib on the main thread (gzip.ts); `.bz2` by a system
+ * decompressor, lbzip2 when present (parallel), else bzip2, as a child process
+ * that the file is piped through. Either way the output is cut by the
+ * format's cutter (DocCutter at `<doc>`, LineCutter at line starts) into
+ * chunks that any worker can scan.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { accessSync, constants, createReadStream, statSync } from 'node:fs';
+import path from 'node:path';
+import { TrueFilmError, isTrueFilmError } from '../errors.js';
+import { LineCutter } from './cirrus.js';
+import { DocCutter, drain, gunzipBuffers, type InflatedChunk } from './gzip.js';
+
+export type DumpFormat = 'xml' | 'cirrus';
+export type Compression = 'none' | 'gzip' | 'bzip2';
+
+/** bytes read to tell a file's format */
+export const SNIFF_BYTES = 64 << 10;
+/** the system decompressors for .bz2, in order of preference */
+export const BZIP2_COMMANDS = ['lbzip2', 'bzip2'];
+
+export function compressionOf(magic: Uint8Array): Compression {
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
+  if (magic[0] === 0x42 && magic[1] === 0x5a && magic[2] === 0x68) return 'bzip2';
+  return 'none';
+}
+
+const FORMAT_HINT =
+  'Pass the enwiki abstract dump (enwiki-latest-abstract.xml[.gz], or its split abstract1..27 files) ' +
+  'or the CirrusSearch enwiki_content files (./data_download.sh --source cirrus prints them).';
+
+function notADump(file: string, why: string): TrueFilmError {
+  return new TrueFilmError('DUMP_FORMAT', `neither an abstract dump (<feed>) nor a CirrusSearch dump (JSON lines): ${why}`, {
+    input: file,
+    offset: 0,
+    hint: FORMAT_HINT,
+  });
+}
+
+/**
+ * The format of a file from its first (decompressed) bytes; null when more
+ * bytes are needed to tell (`final`: there are no more).
+ */
+export function sniffFormat(head: Uint8Array, final: boolean, file: string): DumpFormat | null {
+  const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  let i = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  if (i === bytes.length) {
+    if (!final && bytes.length < SNIFF_BYTES) return null;
+    throw notADump(file, bytes.length === 0 ? 'the file is empty' : 'it holds only whitespace');
+  }
+  if (bytes[i] === 0x3c) return 'xml';
+  if (bytes[i] !== 0x7b) {
+    const start = JSON.stringify(bytes.toString('latin1', i, Math.min(bytes.length, i + 20)));
+    throw notADump(file, `it starts with ${start}`);
+  }
+  const nl = bytes.indexOf(0x0a, i);
+  if (nl < 0 && !final) {
+    if (bytes.length < SNIFF_BYTES) return null;
+    // a first line longer than the sniff: a document, if it starts like one
+    if (bytes[i + 1] === 0x22) return 'cirrus';
+    throw notADump(file, 'its first line is not a JSON object');
+  }
+  let first: unknown;
+  try {
+    first = JSON.parse(bytes.toString('utf8', i, nl < 0 ? bytes.length : nl));
+  } catch {
+    first = null;
+  }
+  if (first === null || typeof first !== 'object' || Array.isArray(first)) throw notADump(file, 'its first line is not a JSON object');
+  return 'cirrus';
+}
+
+/** A chunk of a decompressed file, in the format found at its start. */
+export interface FormatChunk extends InflatedChunk {
+  format: DumpFormat;
+}
+
+export interface DecompressOptions {
+  /** decompressed bytes per chunk, about */
+  chunkSize: number;
+  maxDocBytes?: number;
+  /** compressed bytes read so far (for progress) */
+  onRead?: (compressedBytes: number) => void;
+}
+
+/** Decompresses `file` and yields its chunks, cut where its format allows. */
+export async function* decompressChunks(file: string, compression: 'gzip' | 'bzip2', options: DecompressOptions): AsyncGenerator<FormatChunk> {
+  const source = compression === 'gzip' ? gunzipBuffers(file, options.onRead) : bunzipBuffers(file, options.onRead);
+  // the first bytes wait until they tell the format, which chooses the cutter
+  let head: Buffer[] = [];
+  let found: { format: DumpFormat; cutter: DocCutter | LineCutter } | null = null;
+  const sniff = (final: boolean): FormatChunk[] => {
+    const format = sniffFormat(head.length === 1 ? head[0]! : Buffer.concat(head), final, file);
+    if (format === null) return [];
+    const cutter = format === 'xml' ? new DocCutter(options) : new LineCutter(options);
+    found = { format, cutter };
+    const out = head.flatMap((piece) => cutter.push(piece).map((chunk) => ({ ...chunk, format })));
+    head = [];
+    return out;
+  };
+  try {
+    for await (const data of source) {
+      if (found === null) {
+        head.push(data);
+        yield* sniff(false);
+      } else {
+        const { format, cutter }: { format: DumpFormat; cutter: DocCutter | LineCutter } = found;
+        for (const chunk of cutter.push(data)) yield { ...chunk, format };
+      }
+    }
+    if (found === null) yield* sniff(true);
+    const { format, cutter }: { format: DumpFormat; cutter: DocCutter | LineCutter } = found!;
+    for (const chunk of cutter.end()) yield { ...chunk, format };
+  } catch (err) {
+    // the cutters know offsets, not files
+    if (isTrueFilmError(err) && err.input === undefined) {
+      const where = err.code === 'DUMP_TRUNCATED' ? ' (of the uncompressed data)' : '';
+      throw new TrueFilmError(err.code, err.message + where, { input: file, offset: err.offset, hint: err.hint, cause: err });
+    }
+    throw err;
+  }
+}
+
+/** The executable `name` on the PATH, or null. */
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not there
+    }
+  }
+  return null;
+}
+
+/**
+ * Starts lbzip2, or else bzip2, decompressing stdin to stdout. bzip2 writes
+ * through stdio's 8 KiB buffer: each write is a wake-up of the pipe's reader
+ * (20% of a core, and bzip2 stalls meanwhile), so it runs under
+ * `stdbuf -o4M` when coreutils' stdbuf is there (then as fast as to /dev/null).
+ */
+async function startBunzip(file: string): Promise<{ child: ChildProcessWithoutNullStreams; name: string }> {
+  const lbzip2 = onPath(BZIP2_COMMANDS[0]!);
+  const bzip2 = lbzip2 === null ? onPath(BZIP2_COMMANDS[1]!) : null;
+  if (lbzip2 === null && bzip2 === null) {
+    throw new TrueFilmError('BZIP2_MISSING', `no bzip2 decompressor is installed (looked for ${BZIP2_COMMANDS.join(', ')} on the PATH) to read this .bz2 file`, {
+      input: file,
+      hint: 'Install lbzip2 (parallel, faster) or bzip2 (apt-get install lbzip2), or decompress the file first (bzip2 -dk FILE) and pass the .json.',
+    });
+  }
+  const stdbuf = bzip2 !== null ? onPath('stdbuf') : null;
+  const [command, args] = lbzip2 !== null ? [lbzip2, ['-d', '-c']] : stdbuf !== null ? [stdbuf, ['-o4M', bzip2!, '-d', '-c']] : [bzip2!, ['-d', '-c']];
+  const name = lbzip2 !== null ? BZIP2_COMMANDS[0]! : BZIP2_COMMANDS[1]!;
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const started = await new Promise<true | NodeJS.ErrnoException>((resolve) => {
+    child.once('spawn', () => resolve(true));
+    child.once('error', (err) => resolve(err));
+  });
+  if (started !== true) throw new TrueFilmError('DUMP_BZIP2', `cannot start ${name} to decompress the file: ${started.message}`, { input: file, cause: started });
+  return { child, name };
+}
+
+/**
+ * Decompresses `file` through lbzip2 or bzip2 (`-dc`, the file piped to its
+ * stdin so that the compressed bytes read are known) and yields its output.
+ * The tool's failure (a corrupt or cut-short file) is DUMP_BZIP2 with its
+ * message and the compressed bytes fed to it by then.
+ */
+export async function* bunzipBuffers(file: string, onRead?: (compressedBytes: number) => void): AsyncGenerator<Buffer> {
+  const { child, name: command } = await startBunzip(file);
+  const source = createReadStream(file, { highWaterMark: 1 << 20 });
+  let fed = 0;
+  let readError: NodeJS.ErrnoException | null = null;
+  let stderr = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  child.on('error', () => {}); // after a spawn, only a failed kill(): the exit status tells
+  child.stdin.on('error', () => {}); // EPIPE when the tool stops early: its exit status tells why
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    if (stderr.length < 4096) stderr += text;
+  });
+  source.on('data', (chunk: Buffer | string) => {
+    fed += chunk.length;
+    onRead?.(fed);
+  });
+  source.on('error', (err) => {
+    readError = err;
+    child.stdin.destroy();
+    child.kill();
+  });
+  source.pipe(child.stdin);
+  try {
+    // bzip2 writes a few KiB at a time: the batches are joined (a whole buffer, which can move to a worker)
+    for await (const batch of drain(child.stdout)) yield batch.length === 1 ? batch[0]! : Buffer.concat(batch);
+    const { code, signal } = await exited;
+    if (readError !== null) {
+      const err: NodeJS.ErrnoException = readError;
+      throw new TrueFilmError('INPUT_UNREADABLE', `cannot read the file: ${err.message}`, { input: file, cause: err });
+    }
+    if (code !== 0) {
+      const said = stderr.trim().split('\n').filter((l) => l.trim() !== '').slice(0, 2).join(' ').trim();
+      const cut = /ends unexpectedly|unexpected end|truncated/i.test(said);
+      throw new TrueFilmError(
+        'DUMP_BZIP2',
+        `${cut ? 'the bzip2 file is cut short' : 'the bzip2 data is corrupt'}: ${command} ${signal ? `was stopped by ${signal}` : `exited with status ${code}`}` +
+          (said ? ` (${said})` : ''),
+        {
+          input: file,
+          offset: fed,
+          hint: 'Download the file again (./data_download.sh --source cirrus), or check it with `bzip2 -t`.',
+        },
+      );
+    }
+  } finally {
+    source.destroy();
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  }
+}
