@@ -30,15 +30,17 @@ function trapSignals(controller: AbortController, ui: Ui): { signal: () => strin
   return { signal: () => received };
 }
 
+const n = (x: number): string => x.toLocaleString('en-US');
+
 function printSummary(result: PipelineResult, ui: Ui): void {
   const { report, top } = result;
   const m = report.metadata;
   const lines = [
     '',
     `Loaded ${report.load.films.toLocaleString('en-US')} films, ${report.load.genres} genres, ${report.load.production_companies} production companies.`,
-    `CSV: ${m.rows.toLocaleString('en-US')} rows, ${m.malformed} malformed, ${m.duplicates} duplicate${m.duplicates === 1 ? '' : 's'}, ${m.eligible.toLocaleString('en-US')} eligible, ${m.selected} selected` +
+    `CSV: ${m.rows.toLocaleString('en-US')} rows, ${m.malformed} malformed, ${m.duplicates} duplicate${m.duplicates === 1 ? '' : 's'}, ${m.eligible.toLocaleString('en-US')} eligible, ${m.selected.toLocaleString('en-US')} selected` +
       (m.bad_literals > 0 ? `, ${m.bad_literals} unparseable genre/company lists` : ''),
-    `Wikipedia matches: ${report.matches.wikidata} by Wikidata, ${report.matches.cirrus > 0 ? `${report.matches.cirrus} by CirrusSearch, ` : ''}${report.matches.title} by title, ${report.matches.none} none; ${report.matches.with_abstract} with an abstract.`,
+    `Wikipedia matches: ${n(report.matches.wikidata)} by Wikidata, ${report.matches.cirrus > 0 ? `${n(report.matches.cirrus)} by CirrusSearch, ` : ''}${n(report.matches.title)} by title, ${n(report.matches.none)} none; ${n(report.matches.with_abstract)} with an abstract.`,
     '',
     top.length === 0
       ? 'No film qualified: check --min-budget and the input.'

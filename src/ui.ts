@@ -35,8 +35,8 @@ export interface UiOptions {
   quiet?: boolean;
 }
 
-function describe(unit: 'bytes' | 'items', done: number, total: number, startedAt: number): string {
-  const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
+function describe(unit: 'bytes' | 'items', done: number, total: number, startedAt: number, until = Date.now()): string {
+  const seconds = Math.max((until - startedAt) / 1000, 1e-3);
   const rate = done / seconds;
   const pct = total > 0 ? ` (${Math.min(100, (100 * done) / total).toFixed(0)}%)` : '';
   const amount =
@@ -69,7 +69,9 @@ export function createUi(options: UiOptions): Ui {
           const width = 30;
           const filled = Math.round(Math.min(1, params.progress) * width);
           const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-          return `${payload.label.padEnd(10)} ${bar} ${describe(payload.unit, params.value, params.total, params.startTime)}`;
+          // a stopped bar keeps its final rate: the multibar redraws it with the others
+          const until = params.stopTime ?? Date.now();
+          return `${payload.label.padEnd(10)} ${bar} ${describe(payload.unit, params.value, params.total, params.startTime, until)}`;
         },
         hideCursor: true,
         clearOnComplete: false,
@@ -94,6 +96,7 @@ export function createUi(options: UiOptions): Ui {
       stop() {
         bar.update(done);
         bar.stop();
+        multibar?.update(); // draw the final state now, not at the next frame
       },
     };
   };
