@@ -2,24 +2,23 @@
  * `truefilm run`: the stages in order, with what can overlap overlapping.
  *
  *   database (start/connect, lock) ─┐
- *   metadata (CSV → top N films) ───┴─> matching (Wikidata ∥ dump scan) ─> load (COPY, swap)
+ *   metadata (CSV → top N films) ───┴─> Wikidata ∥ dump scan ─> match ─> REST fill-in ─> load (COPY, swap)
  */
 import { access } from 'node:fs/promises';
-import type { RunConfig } from './config.js';
-import { VERSION } from './config.js';
+import type pg from 'pg';
+import { VERSION, type RunConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { acquireLoadLock } from './db/lock.js';
 import { TrueFilmError } from './errors.js';
-import { runLoad } from './stages/load.js';
-import { checkMetadataFile, runMetadata } from './stages/metadata.js';
 import { WantedKeys } from './scan/wanted.js';
 import { runAbstracts } from './stages/abstracts.js';
+import { runLoad } from './stages/load.js';
 import { countMatches, fillAbstracts, pagesWithoutAbstract, runMatch, titleKeys, type MatchResult } from './stages/match.js';
+import { checkMetadataFile, runMetadata } from './stages/metadata.js';
 import { runSummaries, type SummaryReport } from './stages/summaries.js';
 import { runWikidata } from './stages/wikidata.js';
 import type { AbstractsReport, Film, FilmRecord, RunReport, WikidataReport } from './types.js';
 import type { Ui } from './ui.js';
-import type pg from 'pg';
 
 export interface TopFilmRow {
   rank: number;
