@@ -15,9 +15,9 @@ import { runAbstracts } from './stages/abstracts.js';
 import { runLoad } from './stages/load.js';
 import { countMatches, fillAbstracts, pagesWithoutAbstract, runMatch, titleKeys, type MatchResult } from './stages/match.js';
 import { checkMetadataFile, runMetadata } from './stages/metadata.js';
-import { runSummaries, type SummaryReport } from './stages/summaries.js';
+import { runSummaries } from './stages/summaries.js';
 import { runWikidata } from './stages/wikidata.js';
-import type { AbstractsReport, Film, FilmRecord, RunReport, WikidataReport } from './types.js';
+import type { AbstractsReport, Film, FilmRecord, RunReport, SummaryReport, WikidataReport } from './types.js';
 import type { Ui } from './ui.js';
 
 export interface TopFilmRow {

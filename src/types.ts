@@ -101,6 +101,25 @@ export interface MatchesReport {
   with_abstract: number;
 }
 
+export interface SummaryReport {
+  status: 'ok' | 'offline' | 'unavailable';
+  /** distinct page keys asked */
+  asked: number;
+  /** keys answered by the API in this run */
+  fetched: number;
+  /** keys answered by the cache */
+  cache_hits: number;
+  /** HTTP requests sent: retries and redirect hops included */
+  requests: number;
+  retries: number;
+  /** of the keys answered (cache or API): disambiguation pages */
+  disambiguation: number;
+  /** ... pages that do not exist (404), or whose redirects loop */
+  missing: number;
+  /** ... every other answer without a prose extract: infobox residue, 'no-extract', 'mainpage', a fragment */
+  not_prose: number;
+}
+
 export interface LoadReport {
   films: number;
   genres: number;
@@ -116,17 +135,7 @@ export interface RunReport {
   wikidata: WikidataReport;
   abstracts: AbstractsReport;
   /** the Wikipedia REST page summaries that filled in missing abstracts */
-  summaries: {
-    status: 'ok' | 'offline' | 'unavailable';
-    asked: number;
-    fetched: number;
-    cache_hits: number;
-    requests: number;
-    retries: number;
-    disambiguation: number;
-    missing: number;
-    not_prose: number;
-  };
+  summaries: SummaryReport;
   matches: MatchesReport;
   /** abstracts of matched pages that were refused as not prose, by reason */
   rejected_abstracts: Record<'infobox' | 'markup' | 'disambiguation' | 'fragment', number>;

@@ -28,6 +28,7 @@ import { readCache, writeCache, type CacheSpec } from '../cache.js';
 import { isTrueFilmError, TrueFilmError } from '../errors.js';
 import { HttpClient, type HttpResponse } from '../http/client.js';
 import { urlFromKey, WIKI_URL_PREFIX } from '../keys.js';
+import type { SummaryReport } from '../types.js';
 import type { Ui } from '../ui.js';
 
 export interface SummaryOptions {
@@ -57,25 +58,6 @@ export interface SummaryOptions {
   userAgent?: string;
 }
 
-export interface SummaryReport {
-  status: 'ok' | 'offline' | 'unavailable';
-  /** distinct page keys asked */
-  asked: number;
-  /** keys answered by the API in this run */
-  fetched: number;
-  /** keys answered by the cache */
-  cache_hits: number;
-  /** HTTP requests sent: retries and redirect hops included */
-  requests: number;
-  retries: number;
-  /** of the keys answered (cache or API): disambiguation pages */
-  disambiguation: number;
-  /** ... pages that do not exist (404), or whose redirects loop */
-  missing: number;
-  /** ... every other answer without a prose extract: infobox residue, 'no-extract', 'mainpage', a fragment */
-  not_prose: number;
-}
-
 export interface SummaryResult {
   /**
    * page key -> the extract when the page is a 'standard' page whose extract
@@ -85,6 +67,8 @@ export interface SummaryResult {
   extracts: Map<string, string | null>;
   report: SummaryReport;
 }
+
+export type { SummaryReport } from '../types.js';
 
 export const SUMMARY_DEFAULTS = {
   ratePerSecond: 5,
