@@ -1,5 +1,6 @@
 // One measurement in a fresh process, so that its peak RSS is its own.
 // Runs the BUILT code (dist/), as users do: no TypeScript loader in the workers.
+// TRUEFILM_SCAN_SIMD=0 (or =find) in the environment selects how the workers find docs.
 //   node bench/child.mjs scan KEYS.json THREADS FILE...    (KEYS.json: [keys] or { keys, imdb })
 //   node bench/child.mjs late KEYS.json THREADS DELAY_MS FILE...  (half the keys come DELAY_MS late)
 //   node bench/child.mjs inflate FILE.gz
@@ -44,7 +45,11 @@ if (mode === 'scan' || mode === 'late') {
   const stageStart = performance.now();
   const result = await runAbstracts(files, wanted, { threads: Number(threads), ui: createUi({ progress: false, quiet: true }), imdbIds, ...knobs });
   stageMs = performance.now() - stageStart;
+  // how the workers found docs (they read the same TRUEFILM_SCAN_SIMD)
+  const { docFinder } = await import('../dist/scan/docfind.js');
+  const finder = docFinder();
   extra = {
+    finder: finder === null ? 'indexOf' : finder.fastPath ? 'simd' : 'simd find',
     docs: result.report.docs,
     found: result.pages.size,
     imdb: result.imdb.size,

@@ -8,6 +8,12 @@
  * naive baseline), and `wc -l` (the memory-speed yardstick). Prints MB/s,
  * ratios, peak RSS and the targets of issue 3; writes bench/results/*.json.
  *
+ * The scan is also measured with the WebAssembly SIMD finder turned off
+ * (TRUEFILM_SCAN_SIMD=0: Buffer.indexOf and the fast path in JS, as before
+ * it) and half on (=find: the search in WebAssembly, the fast path in JS),
+ * in turns with the default (A B C A B C ...), so that a load that comes and
+ * goes on the machine falls on each alike.
+ *
  * Then the same scan on a CirrusSearch dump of the same size (bench/generate.ts
  * --format cirrus): .json at 1 thread and at every thread, .json.gz, and
  * .json.bz2 beside the system's bzip2 decompressing alone (one run each: bzip2
@@ -43,6 +49,8 @@ function parseSize(text: string): number {
 
 interface Measure {
   ms: number;
+  /** how the workers found docs: 'simd' (the default), 'simd find' or 'indexOf' */
+  finder?: string;
   cpuMs: number;
   rss: number;
   bytes?: number;
@@ -52,17 +60,28 @@ interface Measure {
   rescannedBytes?: number;
 }
 
-function child(args: string[]): Measure {
-  const out = execFileSync(process.execPath, [path.join(HERE, 'child.mjs'), ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function child(args: string[], env: Record<string, string> = {}): Measure {
+  const out = execFileSync(process.execPath, [path.join(HERE, 'child.mjs'), ...args], { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, ...env } });
   return JSON.parse(out.trim().split('\n').pop()!) as Measure;
 }
 
-/** the fastest of `runs` (the machine may be shared: the best run is the one least disturbed) */
-function best(runs: number, args: string[]): Measure & { all: number[] } {
-  const all: Measure[] = [];
-  for (let i = 0; i < runs; i++) all.push(child(args));
+/** the fastest of some runs (the machine may be shared: the best run is the one least disturbed) */
+function bestOf(all: Measure[]): Measure & { all: number[] } {
   const top = all.reduce((a, b) => (b.ms < a.ms ? b : a));
   return { ...top, rss: Math.max(...all.map((m) => m.rss)), all: all.map((m) => Math.round(m.ms)) };
+}
+
+function best(runs: number, args: string[], env: Record<string, string> = {}): Measure & { all: number[] } {
+  const all: Measure[] = [];
+  for (let i = 0; i < runs; i++) all.push(child(args, env));
+  return bestOf(all);
+}
+
+/** Several measures taken in turns, `runs` rounds of each (A B C A B C ...); the best of each. */
+function inTurns(runs: number, measures: Record<string, { args: string[]; env?: Record<string, string> }>): Record<string, Measure & { all: number[] }> {
+  const all = new Map<string, Measure[]>(Object.keys(measures).map((k) => [k, []]));
+  for (let i = 0; i < runs; i++) for (const [key, m] of Object.entries(measures)) all.get(key)!.push(child(m.args, m.env));
+  return Object.fromEntries([...all].map(([key, list]) => [key, bestOf(list)]));
 }
 
 function wc(file: string, runs: number): Measure & { all: number[] } {
@@ -176,15 +195,52 @@ const probe = child(['scan', keysFile(1), '1', xml]);
 const keys = keysFile(probe.docs!);
 console.error(`${path.basename(xml)}: ${bytes.toLocaleString('en-US')} bytes, ${probe.docs!.toLocaleString('en-US')} docs; ${runs} runs each, best kept`);
 
+/**
+ * A fixed piece of arithmetic, timed: how fast this machine's CPU is right
+ * now. The VM's speed changes with what else its host runs, whatever its own
+ * load average says (the same loop took 30% longer an hour apart, with the
+ * machine otherwise idle both times): runs are comparable only when their
+ * probes agree.
+ */
+function cpuProbe(): number {
+  const t = performance.now();
+  let a = 0;
+  let b = 1;
+  for (let i = 0; i < 3e8; i++) {
+    a = (a + i) | 0;
+    b = (b ^ a) | 0;
+  }
+  const ms = performance.now() - t;
+  if (a === b) console.error(''); // keeps the loop
+  return ms;
+}
+
+const probeBefore = cpuProbe();
 const loadBefore = os.loadavg()[0]!;
 const results: Record<string, Measure & { all: number[] }> = {};
+const INDEXOF = { TRUEFILM_SCAN_SIMD: '0' };
+const FIND = { TRUEFILM_SCAN_SIMD: 'find' };
 results.wc = wc(xml, runs);
-results.scan1 = best(runs, ['scan', keys, '1', xml]);
-results.scanN = best(runs, ['scan', keys, String(threads), xml]);
+Object.assign(
+  results,
+  inTurns(runs, {
+    scan1: { args: ['scan', keys, '1', xml] },
+    scan1Indexof: { args: ['scan', keys, '1', xml], env: INDEXOF },
+    scanN: { args: ['scan', keys, String(threads), xml] },
+    scanNIndexof: { args: ['scan', keys, String(threads), xml], env: INDEXOF },
+    scanNFind: { args: ['scan', keys, String(threads), xml], env: FIND },
+  }),
+);
 // half the keys arrive 0.3 s into the scan (Wikidata answers do): the price of looking for them late
 results.late = best(runs, ['late', keys, String(threads), '300', xml]);
-results.inflate = best(runs, ['inflate', gz]);
-results.gzN = best(runs, ['scan', keys, String(threads), gz]);
+Object.assign(
+  results,
+  inTurns(runs, {
+    inflate: { args: ['inflate', gz] },
+    gzN: { args: ['scan', keys, String(threads), gz] },
+    gzNIndexof: { args: ['scan', keys, String(threads), gz], env: INDEXOF },
+  }),
+);
 if (!process.argv.includes('--no-sax')) results.sax = best(1, ['sax', keys, xml]);
 
 // ---- the CirrusSearch dump of the same size ----
@@ -211,6 +267,7 @@ if (!process.argv.includes('--no-cirrus')) {
   }
 }
 const loadAfter = os.loadavg()[0]!;
+const probeAfter = cpuProbe();
 
 let rssLarge: { size: string; bytes: number; ms: number; rss: number } | null = null;
 const rssSize = flag('rss-size', '');
@@ -269,9 +326,35 @@ if (cirrus) {
   console.log(`pages/IMDb links found: ${cfound.join(', ')} (1 thread, ${threads} threads, .gz${r.cirrusBz2N ? ', .bz2' : ''})${new Set(cfound).size === 1 ? '' : '  MISMATCH'}`);
 }
 
-const found = ['scan1', 'scanN', 'late', 'gzN'].map((k) => results[k]!.found);
+// the WebAssembly SIMD finder against Buffer.indexOf, measured in turns
+const simdRows: [string, string, string, string | null][] = [
+  ['scan, 1 thread', 'scan1', 'scan1Indexof', null],
+  [`scan, ${threads} threads`, 'scanN', 'scanNIndexof', 'scanNFind'],
+  [`scan of the .gz, ${threads} threads`, 'gzN', 'gzNIndexof', null],
+];
+const cell = (m: Measure | undefined): string => (m ? `${fmt(m.ms)} ms, ${fmt(mbps(m))} MB/s` : '-');
+console.log('\nfinding docs: WebAssembly SIMD (the default) against Buffer.indexOf (TRUEFILM_SCAN_SIMD=0) and the SIMD search with the fast path in JS (=find), in turns');
+console.log(
+  textTable(
+    ['measure', 'SIMD', 'indexOf', 'SIMD find, JS fast path', 'indexOf / SIMD', 'CPU indexOf / SIMD'],
+    simdRows.map(([label, simd, indexOf, find]) => [
+      label,
+      cell(r[simd]),
+      cell(r[indexOf]),
+      find ? cell(r[find]) : '-',
+      fmt(r[indexOf]!.ms / r[simd]!.ms, 2) + '×',
+      fmt(r[indexOf]!.cpuMs / r[simd]!.cpuMs, 2) + '×',
+    ]),
+    'lrrrrr',
+  ),
+);
+// (the CirrusSearch scan reads into the finder's memory too, but finds its lines with Buffer.indexOf)
+const paths = Object.entries(results).filter(([k, m]) => m.finder !== undefined && !k.startsWith('cirrus')).map(([k, m]) => `${k}: ${m.finder}`);
+console.log(`finder used: ${paths.join(', ')}`);
+
+const found = ['scan1', 'scanN', 'late', 'gzN', 'scan1Indexof', 'scanNIndexof', 'scanNFind', 'gzNIndexof'].map((k) => results[k]!.found);
 const agree = found.every((f) => f === found[0]);
-console.log(`\npages found: ${found.join(', ')} (1 thread, ${threads} threads, late keys, .gz)${agree ? '' : '  MISMATCH'}`);
+console.log(`\npages found: ${found.join(', ')} (1 thread, ${threads} threads, late keys, .gz; then with indexOf, find)${agree ? '' : '  MISMATCH'}`);
 
 const targets = [
   { name: `scan at ${threads} threads >= 2 GB/s`, value: mbps(r.scanN!) / 1000, unit: 'GB/s', met: mbps(r.scanN!) >= 2000 },
@@ -299,8 +382,13 @@ const machine = {
   node: process.version,
   load_average_before: loadBefore,
   load_average_after: loadAfter,
+  cpu_probe_ms_before: probeBefore,
+  cpu_probe_ms_after: probeAfter,
 };
-console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gb} GB, Node ${machine.node}; load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after`);
+console.log(
+  `\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory_gb} GB, Node ${machine.node}; load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after; ` +
+    `CPU probe ${fmt(probeBefore)} ms before, ${fmt(probeAfter)} ms after (lower is faster)`,
+);
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const json = {
@@ -310,6 +398,9 @@ const json = {
   results: Object.fromEntries(Object.entries(results).map(([k, m]) => [k, { ...m, mb_per_s: mbps(m, cirrus && /^(cirrus|bunzip)/.test(k) ? cirrus.bytes : bytes) }])),
   rss_large: rssLarge,
   pages_found_agree: agree,
+  simd_vs_indexof: Object.fromEntries(
+    simdRows.map(([, simd, indexOf]) => [simd, { simd_ms: r[simd]!.ms, indexof_ms: r[indexOf]!.ms, speedup: r[indexOf]!.ms / r[simd]!.ms, cpu_ratio: r[indexOf]!.cpuMs / r[simd]!.cpuMs }]),
+  ),
   cirrus: cirrus && (() => {
     const wanted = JSON.parse(readFileSync(cirrus.keys, 'utf8')) as { keys: string[]; imdb: string[] };
     return { name: cirrus.name, bytes: cirrus.bytes, gz_bytes: cirrus.gz_bytes, bz2_bytes: cirrus.bz2_bytes, docs: cirrus.docs, wanted_keys: wanted.keys.length, wanted_imdb_ids: wanted.imdb.length };

@@ -4,6 +4,11 @@
  * keys themselves for the exact comparison. A doc is wanted in a scan pass
  * when its key's index falls in the pass's window [from, to): a second pass
  * over a range looks for the keys that arrived after its first pass only.
+ *
+ * Keys synced from the shared log come as UTF-8 bytes with their hash
+ * (addBytes): they are made strings only when a doc with the same hash is
+ * compared with them, so that a worker's start (thousands of keys) costs
+ * the hashing and the table, not a string and a Map entry per key.
  */
 import { hashKey } from './hash.js';
 
@@ -11,27 +16,51 @@ export class KeyTable {
   #hashes = new Int32Array(1024);
   #slots = new Int32Array(1024).fill(-1);
   #mask = 1023;
-  readonly keys: string[] = [];
+  #size = 0;
   #keyHashes = new Int32Array(1024);
-  readonly #index = new Map<string, number>();
+  /** each key as a string, once it was given or made */
+  readonly #strings: (string | undefined)[] = [];
+  /** keys given as bytes: where they are ([source, start, end] by index) */
+  readonly #sources: (Uint8Array | undefined)[] = [];
+  #starts = new Int32Array(1024);
+  #ends = new Int32Array(1024);
 
   get size(): number {
-    return this.keys.length;
+    return this.#size;
+  }
+
+  /** Every key, by index. */
+  get keys(): string[] {
+    return Array.from({ length: this.#size }, (_, index) => this.keyAt(index));
+  }
+
+  /** The key with this index. */
+  keyAt(index: number): string {
+    let key = this.#strings[index];
+    if (key === undefined) {
+      const source = this.#sources[index]!;
+      key = Buffer.from(source.buffer, source.byteOffset, source.byteLength).toString('utf8', this.#starts[index], this.#ends[index]);
+      this.#strings[index] = key;
+    }
+    return key;
   }
 
   /** Adds the next key of the log (its index is the table's size before the call); `hash` when known. */
   add(key: string, hash = hashKey(key)): void {
-    const index = this.keys.length;
-    this.keys.push(key);
-    if (!this.#index.has(key)) this.#index.set(key, index);
-    if (index === this.#keyHashes.length) {
-      const grown = new Int32Array(index * 2);
-      grown.set(this.#keyHashes);
-      this.#keyHashes = grown;
-    }
-    this.#keyHashes[index] = hash;
-    if (this.keys.length * 2 > this.#slots.length) this.reserve(this.keys.length); // inserts every key, this one too
-    else this.#insert(hash, index);
+    const index = this.#room();
+    this.#strings[index] = key;
+    this.#sources[index] = undefined;
+    this.#insertNew(index, hash);
+  }
+
+  /** Adds the next key as its UTF-8 bytes source[start, end) (which must not change) and their hash. */
+  addBytes(source: Uint8Array, start: number, end: number, hash: number): void {
+    const index = this.#room();
+    this.#strings[index] = undefined;
+    this.#sources[index] = source;
+    this.#starts[index] = start;
+    this.#ends[index] = end;
+    this.#insertNew(index, hash);
   }
 
   /** Makes room for `count` keys at once (no rehash while they are added). */
@@ -42,7 +71,7 @@ export class KeyTable {
     this.#hashes = new Int32Array(size);
     this.#slots = new Int32Array(size).fill(-1);
     this.#mask = size - 1;
-    for (let index = 0; index < this.keys.length; index++) this.#insert(this.#keyHashes[index]!, index);
+    for (let index = 0; index < this.#size; index++) this.#insert(this.#keyHashes[index]!, index);
   }
 
   /** True when some key with this hash has an index in [from, to): the doc may be wanted. */
@@ -57,9 +86,36 @@ export class KeyTable {
     }
   }
 
-  /** The index of `key` in the log, or -1. */
+  /** The index of `key` (its first, if it was added more than once), or -1. */
   indexOf(key: string): number {
-    return this.#index.get(key) ?? -1;
+    const hash = hashKey(key);
+    const hashes = this.#hashes;
+    const slots = this.#slots;
+    const mask = this.#mask;
+    let first = -1;
+    for (let slot = (hash ^ (hash >>> 15)) & mask; ; slot = (slot + 1) & mask) {
+      const index = slots[slot]!;
+      if (index < 0) return first;
+      if (hashes[slot] === hash && (first < 0 || index < first) && this.keyAt(index) === key) first = index;
+    }
+  }
+
+  /** The next key's index, with room for it. */
+  #room(): number {
+    const index = this.#size;
+    if (index === this.#keyHashes.length) {
+      this.#keyHashes = grown(this.#keyHashes);
+      this.#starts = grown(this.#starts);
+      this.#ends = grown(this.#ends);
+    }
+    return index;
+  }
+
+  #insertNew(index: number, hash: number): void {
+    this.#size = index + 1;
+    this.#keyHashes[index] = hash;
+    if (this.#size * 2 > this.#slots.length) this.reserve(this.#size); // inserts every key, this one too
+    else this.#insert(hash, index);
   }
 
   #insert(hash: number, index: number): void {
@@ -69,4 +125,10 @@ export class KeyTable {
     this.#slots[slot] = index;
     this.#hashes[slot] = hash;
   }
+}
+
+function grown(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
 }

@@ -18,6 +18,12 @@
  * docs the fast path cannot read, are parsed with sax (doc.ts) up to their
  * `<links>`, which are most of a doc's bytes and never used.
  *
+ * The `<doc>`s are found a window at a time by the thread's WebAssembly SIMD
+ * finder (docfind.ts); in the worker's read buffer, which lies in the
+ * finder's memory, the fast path runs there too (wasm/docfind.c, its twin in
+ * C). Without the finder (TRUEFILM_SCAN_SIMD=0, or no WebAssembly SIMD), each
+ * `<doc>` is found with Buffer.indexOf. All three ways give the same output.
+ *
  * What is malformed (counted, with offsets; the scan goes on):
  *   - text between docs (after a `</doc>`, or after `<feed>`) that is not whitespace;
  *   - a doc without `</doc>` before the next `<doc>`;
@@ -41,6 +47,7 @@ import { TrueFilmError } from '../errors.js';
 import { keyFromDumpTitle, keyFromUrl } from '../keys.js';
 import type { WikiPage } from '../types.js';
 import { parseDoc } from './doc.js';
+import { docFinder, FIND_WINDOW, type DocFinder } from './docfind.js';
 import { FNV_OFFSET, FNV_PRIME, hashKey } from './hash.js';
 import type { KeyTable } from './keytable.js';
 
@@ -63,6 +70,8 @@ export interface ScannerOptions {
   /** record every doc's key hash and offset (to look up keys that arrive later) */
   index?: boolean;
   maxDocBytes?: number;
+  /** how `<doc>`s are found: the thread's WebAssembly SIMD finder (the default, when there is one), or `null`: Buffer.indexOf */
+  finder?: DocFinder | null;
 }
 
 export interface ScanHit {
@@ -140,6 +149,8 @@ let fastHash = 0;
  * Returns where `</doc>` ends, with the hash of the title's key (the text
  * after `Wikipedia: `, the five named entities decoded) in `fastHash`; or -1
  * when the doc is not laid out so (it then goes to sax).
+ * `fast()` in wasm/docfind.c is its twin, byte for byte: change both
+ * (test/docfind.test.ts holds them to each other).
  */
 function readDocFast(buf: Buffer, s: number, e: number): number {
   // the end: </doc>, then whitespace
@@ -194,6 +205,12 @@ function readDocFast(buf: Buffer, s: number, e: number): number {
   return j;
 }
 
+/** readDocFast, for the tests that hold the WebAssembly fast path (wasm/docfind.c) to it: [end or -1, key hash or 0]. */
+export function fastPathOf(buf: Buffer, s: number, e: number): [end: number, hash: number] {
+  const end = readDocFast(buf, s, e);
+  return [end, end >= 0 ? fastHash : 0];
+}
+
 /**
  * The header (the bytes before the first `<doc>` of a file) must open the feed:
  * an optional BOM and `<?xml ...?>`, then `<feed ...>`. Returns the offset of
@@ -242,6 +259,7 @@ export class DocScanner {
   readonly #to: number;
   readonly #bound: number;
   readonly #maxDoc: number;
+  readonly #finder: DocFinder | null;
   #mode: Mode;
   /** absolute offset of the next byte to be pushed */
   #pos: number;
@@ -271,6 +289,7 @@ export class DocScanner {
     this.#to = options.to ?? Number.MAX_SAFE_INTEGER;
     this.#bound = options.bound ?? Number.POSITIVE_INFINITY;
     this.#maxDoc = options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
+    this.#finder = options.finder === undefined ? docFinder() : options.finder;
     this.#pos = options.start;
     this.#segStart = options.start;
     this.#searchFrom = options.start;
@@ -370,29 +389,72 @@ export class DocScanner {
   #scanInPlace(buf: Buffer, at: number): number {
     let segAt = at; // position in buf of the open segment's first byte
     let searchAt = Math.max(at, this.#searchFrom - this.#pos);
-    const pos = this.#pos;
-    const bound = this.#bound - pos;
-    const maxDoc = this.#maxDoc;
-    for (;;) {
-      const q = searchAt < buf.length ? buf.indexOf(DOC_START, searchAt) : -1;
-      if (q < 0) break;
-      // the usual case, without a call: a doc of the dump's layout, the next one still ours
-      let end: number;
-      if (this.#mode === Mode.Doc && q < bound && q - segAt <= maxDoc && (end = readDocFast(buf, segAt, q)) >= 0) {
-        this.#docs++;
-        this.#found(fastHash, buf, segAt, end, pos + segAt);
-        this.#segStart = pos + q;
-      } else {
-        this.#docStart(pos + q, buf, segAt, q);
-        if (this.#mode === Mode.Done) return buf.length;
+    const finder = this.#finder;
+    if (finder !== null && finder.fastPath && finder.holds(buf)) {
+      // every `<doc>` of a window at once, with the fast path over each doc done in WebAssembly too
+      const docs = finder.docs;
+      const pos = this.#pos;
+      const bound = this.#bound - pos;
+      const maxDoc = this.#maxDoc;
+      while (searchAt < buf.length) {
+        const to = Math.min(buf.length, searchAt + FIND_WINDOW);
+        const count = finder.scan(buf, segAt, searchAt, to);
+        for (let k = 0, d = 0; k < count; k++, d += 3) {
+          const q = docs[d]!;
+          let end: number;
+          if (this.#mode === Mode.Doc && q < bound && q - segAt <= maxDoc && (end = docs[d + 1]!) >= 0) {
+            this.#docs++;
+            this.#found(docs[d + 2]!, buf, segAt, end, pos + segAt);
+            this.#segStart = pos + q;
+          } else {
+            this.#docStart(pos + q, buf, segAt, q);
+            if (this.#mode === Mode.Done) return buf.length;
+          }
+          segAt = q;
+        }
+        searchAt = to;
       }
-      segAt = q;
-      searchAt = q + 5;
+    } else if (finder !== null) {
+      // every `<doc>` of a window at once (they cannot overlap: the next search starts where the window ends)
+      const offsets = finder.offsets;
+      while (searchAt < buf.length) {
+        const to = Math.min(buf.length, searchAt + FIND_WINDOW);
+        const count = finder.find(buf, searchAt, to);
+        for (let k = 0; k < count; k++) {
+          const q = offsets[k]!;
+          if (!this.#segment(buf, segAt, q)) return buf.length;
+          segAt = q;
+        }
+        searchAt = to;
+      }
+    } else {
+      for (;;) {
+        const q = searchAt < buf.length ? buf.indexOf(DOC_START, searchAt) : -1;
+        if (q < 0) break;
+        if (!this.#segment(buf, segAt, q)) return buf.length;
+        segAt = q;
+        searchAt = q + 5;
+      }
     }
-    this.#searchFrom = pos + segAt + (this.#mode === Mode.Doc ? 5 : 0);
+    this.#searchFrom = this.#pos + segAt + (this.#mode === Mode.Doc ? 5 : 0);
     this.#carryStart = this.#pos + segAt;
     this.#keep(buf, segAt, buf.length);
     return buf.length;
+  }
+
+  /** The segment buf[segAt, q) is whole: a `<doc>` starts at q. Returns false when the scanner is done. */
+  #segment(buf: Buffer, segAt: number, q: number): boolean {
+    const pos = this.#pos;
+    // the usual case, without a call: a doc of the dump's layout, the next one still ours
+    let end: number;
+    if (this.#mode === Mode.Doc && pos + q < this.#bound && q - segAt <= this.#maxDoc && (end = readDocFast(buf, segAt, q)) >= 0) {
+      this.#docs++;
+      this.#found(fastHash, buf, segAt, end, pos + segAt);
+      this.#segStart = pos + q;
+      return true;
+    }
+    this.#docStart(pos + q, buf, segAt, q);
+    return this.#mode !== Mode.Done;
   }
 
   /** Keeps buf[from, to) as the open segment's next bytes, within the limits of the mode. */

@@ -134,7 +134,8 @@ export function syncKeyTable(log: KeyLogRef, table: KeyTable): number {
     for (let i = table.size; i < count; i++) {
       const start = i === 0 ? 0 : ends[HEADER + i - 1]!;
       const end = ends[HEADER + i]!;
-      table.add(data.toString('utf8', start, end), hashBytes(data, start, end));
+      // the log's bytes never change once written: the table makes a string of them only when it must
+      table.addBytes(data, start, end, hashBytes(data, start, end));
     }
   }
   return count;
