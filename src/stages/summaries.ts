@@ -25,7 +25,8 @@
 import path from 'node:path';
 import { judgeAbstract } from '../abstract-quality.js';
 import { readCache, writeCache, type CacheSpec } from '../cache.js';
-import { isTrueFilmError, TrueFilmError } from '../errors.js';
+import { runWorkers } from '../concurrency.js';
+import { TrueFilmError } from '../errors.js';
 import { HttpClient, type HttpResponse } from '../http/client.js';
 import { urlFromKey, WIKI_URL_PREFIX } from '../keys.js';
 import type { SummaryReport } from '../types.js';
@@ -330,21 +331,9 @@ export async function runSummaries(keys: string[], options: SummaryOptions): Pro
     }
   };
 
-  const guarded = async (): Promise<void> => {
-    try {
-      await worker();
-    } catch (err) {
-      stop.abort(err);
-      throw err;
-    }
-  };
-
+  // A bug in one worker interrupts the others: the bug is the cause to report.
   try {
-    const settled = await Promise.allSettled(Array.from({ length: Math.min(concurrency, todo.length) }, guarded));
-    // A bug in one worker interrupts the others: the bug is the cause to report.
-    const reasons = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-    const cause = reasons.find((r) => !isTrueFilmError(r, 'INTERRUPTED')) ?? reasons[0];
-    if (cause !== undefined) throw cause;
+    await runWorkers(Math.min(concurrency, todo.length), worker, stop);
   } finally {
     task.stop();
     report.requests = client.stats.requests;

@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import { readCache, writeCache, type CacheSpec } from '../cache.js';
+import { runWorkers } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { HttpClient, type HttpResponse } from '../http/client.js';
 import { keyFromUrl, WIKI_URL_PREFIX } from '../keys.js';
@@ -252,19 +253,8 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
   };
 
   // A worker that throws (Ctrl-C, or a bug in onArticles) stops the others too.
-  const guarded = async (): Promise<void> => {
-    try {
-      await worker();
-    } catch (err) {
-      stop.abort(err);
-      throw err;
-    }
-  };
-
   try {
-    const settled = await Promise.allSettled(Array.from({ length: Math.min(concurrency, batches.length) }, guarded));
-    const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (rejected) throw rejected.reason;
+    await runWorkers(Math.min(concurrency, batches.length), worker, stop);
   } finally {
     task.stop();
     report.requests = client.stats.requests;

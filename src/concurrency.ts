@@ -1,0 +1,27 @@
+/**
+ * A few workers that share one queue (batches of SPARQL, pages of the summary
+ * API): each runs until the queue is empty or it fails.
+ */
+import { isTrueFilmError } from './errors.js';
+
+/**
+ * Runs `count` copies of `worker` at once and waits for every one. A worker
+ * that throws aborts `stop`, so that the others end at their next request;
+ * the call then rejects with the failure that caused it: the first that is
+ * not the INTERRUPTED the abort made of the others (a bug, or a stop by the
+ * user, comes up as itself).
+ */
+export async function runWorkers(count: number, worker: () => Promise<void>, stop: AbortController): Promise<void> {
+  const guarded = async (): Promise<void> => {
+    try {
+      await worker();
+    } catch (err) {
+      stop.abort(err);
+      throw err;
+    }
+  };
+  const settled = await Promise.allSettled(Array.from({ length: count }, guarded));
+  const reasons = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+  const cause = reasons.find((r) => !isTrueFilmError(r, 'INTERRUPTED')) ?? reasons[0];
+  if (cause !== undefined) throw cause;
+}
