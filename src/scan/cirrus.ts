@@ -40,7 +40,7 @@ import { TrueFilmError } from '../errors.js';
 import { urlFromKey } from '../keys.js';
 import { FNV_OFFSET, FNV_PRIME, hashKey } from './hash.js';
 import type { KeyTable } from './keytable.js';
-import type { InflatedChunk } from './gzip.js';
+import { Carry, whole, type InflatedChunk } from './carry.js';
 import { DEFAULT_MAX_DOC_BYTES, type ImdbHit, type Malformed, type ScanHit, type ScanOutput } from './scanner.js';
 
 const SAMPLES = 10;
@@ -629,11 +629,6 @@ function lastCut(buf: Buffer, from: number, to: number, lineStartAtFrom: boolean
   return -1;
 }
 
-/** A buffer that zlib filled from end to end (and so no longer writes into). */
-function whole(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
-}
-
 /**
  * The line-format counterpart of DocCutter (gzip.ts): cuts decompressed
  * bytes into chunks that start at the file's start or at a line start (never
@@ -646,10 +641,8 @@ function whole(bytes: Uint8Array): boolean {
 export class LineCutter {
   readonly #chunkSize: number;
   readonly #maxDoc: number;
-  /** the bytes not yet sent, from a line start: [carryStart, carryStart + carryLen) */
-  #carry: Buffer;
-  #carryLen = 0;
-  #carryStart = 0;
+  /** the bytes not yet sent, from a line start (or the file's start) */
+  readonly #carry: Carry;
   /** skipping the rest of a line too large to send (it started at skipFrom) */
   #skipping = false;
   #skipFrom = 0;
@@ -659,7 +652,7 @@ export class LineCutter {
   constructor(options: LineCutterOptions) {
     this.#chunkSize = Math.max(1, options.chunkSize);
     this.#maxDoc = options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
-    this.#carry = Buffer.allocUnsafeSlow(Math.min(this.#chunkSize, 1 << 20) + 4096);
+    this.#carry = new Carry(this.#chunkSize);
   }
 
   /** The next decompressed bytes. A whole buffer given up by the caller may become part of a chunk as it is (and be moved). */
@@ -673,30 +666,19 @@ export class LineCutter {
       if (last >= 0) this.#skipLast = last;
       if (n < 0) return [];
       this.#skipping = false;
-      this.#carryLen = 0;
-      this.#carryStart = abs + n + 1;
-      this.#append(bytes.subarray(n + 1));
+      this.#carry.restart(abs + n + 1);
+      this.#carry.append(bytes.subarray(n + 1));
       return this.#cut([]);
     }
     if (whole(data) && bytes.length >= Math.min(this.#chunkSize, 1 << 20)) {
-      const lineStart = this.#carryLen === 0 || this.#carry[this.#carryLen - 1] === NL;
+      const lineStart = this.#carry.length === 0 || this.#carry.buf[this.#carry.length - 1] === NL;
       const c = lastCut(bytes, 0, bytes.length, lineStart, abs);
       if (c > 0) {
-        const parts: Uint8Array[] = [];
-        if (this.#carryLen > 0) {
-          const prefix = Buffer.allocUnsafeSlow(this.#carryLen); // its own memory: it moves too
-          this.#carry.copy(prefix, 0, 0, this.#carryLen);
-          parts.push(prefix);
-        }
-        parts.push(bytes.subarray(0, c));
-        const chunk: InflatedChunk = { parts, start: this.#carryStart, last: false };
-        this.#carryLen = 0;
-        this.#carryStart = abs + c;
-        this.#append(bytes.subarray(c)); // copied before the buffer moves
+        const chunk = this.#carry.sendWith(bytes, 0, c, abs);
         return this.#cut([chunk]);
       }
     }
-    this.#append(bytes);
+    this.#carry.append(bytes);
     return this.#cut([]);
   }
 
@@ -706,50 +688,27 @@ export class LineCutter {
       if (this.#skipLast !== 0x7d) throw truncatedLine(this.#total, this.#skipFrom);
       return [];
     }
-    return [this.#send(this.#carryLen, true)];
+    return [this.#carry.send(this.#carry.length, true)];
   }
 
   /** Sends what the carry holds beyond the chunk size, cut at a line start. */
   #cut(out: InflatedChunk[]): InflatedChunk[] {
-    while (this.#carryLen >= this.#chunkSize) {
-      const c = lastCut(this.#carry, 0, this.#carryLen, true, this.#carryStart);
+    while (this.#carry.length >= this.#chunkSize) {
+      const c = lastCut(this.#carry.buf, 0, this.#carry.length, true, this.#carry.start);
       if (c > 0) {
-        out.push(this.#send(c, false));
+        out.push(this.#carry.send(c, false));
         continue;
       }
-      const open = this.#carryLen > 0 ? this.#carry.lastIndexOf(NL, this.#carryLen - 1) + 1 : 0;
-      if (this.#carryLen - open > this.#maxDoc) {
+      const open = this.#carry.length > 0 ? this.#carry.buf.lastIndexOf(NL, this.#carry.length - 1) + 1 : 0;
+      if (this.#carry.length - open > this.#maxDoc) {
         // a line larger than the limit: send its first bytes, skip the rest
-        this.#skipFrom = this.#carryStart + open;
-        this.#skipLast = lastNonSpace(this.#carry, open, this.#carryLen);
-        out.push(this.#send(this.#carryLen, false));
+        this.#skipFrom = this.#carry.start + open;
+        this.#skipLast = lastNonSpace(this.#carry.buf, open, this.#carry.length);
+        out.push(this.#carry.send(this.#carry.length, false));
         this.#skipping = true;
       }
       break;
     }
     return out;
-  }
-
-  #append(bytes: Uint8Array): void {
-    const need = this.#carryLen + bytes.length;
-    if (need > this.#carry.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.#carry.length * 2));
-      this.#carry.copy(grown, 0, 0, this.#carryLen);
-      this.#carry = grown;
-    }
-    this.#carry.set(bytes, this.#carryLen);
-    this.#carryLen = need;
-  }
-
-  /** Sends carry[0, n) (its buffer moves to a worker) and keeps the rest in a new buffer. */
-  #send(n: number, last: boolean): InflatedChunk {
-    const chunk: InflatedChunk = { parts: [this.#carry.subarray(0, n)], start: this.#carryStart, last };
-    const rest = this.#carryLen - n;
-    const next = Buffer.allocUnsafeSlow(Math.max(Math.min(this.#chunkSize, 1 << 20) + 4096, rest * 2));
-    this.#carry.copy(next, 0, n, this.#carryLen);
-    this.#carry = next;
-    this.#carryLen = rest;
-    this.#carryStart += n;
-    return chunk;
   }
 }

@@ -19,7 +19,8 @@ import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { TrueFilmError, isTrueFilmError } from '../errors.js';
 import { LineCutter } from './cirrus.js';
-import { DocCutter, drain, gunzipBuffers, type InflatedChunk } from './gzip.js';
+import type { InflatedChunk } from './carry.js';
+import { DocCutter, drain, gunzipBuffers } from './gzip.js';
 
 export type DumpFormat = 'xml' | 'cirrus';
 export type Compression = 'none' | 'gzip' | 'bzip2';

@@ -20,17 +20,8 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { TrueFilmError } from '../errors.js';
+import { Carry, whole, type InflatedChunk } from './carry.js';
 import { DEFAULT_MAX_DOC_BYTES, DOC_START, feedClose, truncatedError } from './scanner.js';
-
-/** Bytes of the inflated file from `start` on, in parts that follow one another. */
-export interface InflatedChunk {
-  /** each part's buffer belongs to the chunk alone: it can be moved to a worker */
-  parts: Uint8Array[];
-  /** offset of the first part's first byte in the inflated file: 0 or a `<doc>` */
-  start: number;
-  /** the chunk ends the file; otherwise a `<doc>` starts right after it */
-  last: boolean;
-}
 
 export interface CutterOptions {
   /** inflated bytes per chunk, about */
@@ -40,18 +31,11 @@ export interface CutterOptions {
 
 const TAIL_WINDOW = 64;
 
-/** A buffer that zlib filled from end to end (and so no longer writes into). */
-function whole(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
-}
-
 export class DocCutter {
   readonly #chunkSize: number;
   readonly #maxDoc: number;
-  /** the bytes not yet sent, from a `<doc>` (or the file's start): [carryStart, carryStart + carryLen) */
-  #carry: Buffer;
-  #carryLen = 0;
-  #carryStart = 0;
+  /** the bytes not yet sent, from a `<doc>` (or the file's start) */
+  readonly #carry: Carry;
   /** skipping the rest of a doc too large to send (it started at skipFrom) */
   #skipping = false;
   #skipFrom = 0;
@@ -61,7 +45,7 @@ export class DocCutter {
   constructor(options: CutterOptions) {
     this.#chunkSize = Math.max(1, options.chunkSize);
     this.#maxDoc = options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
-    this.#carry = Buffer.allocUnsafeSlow(Math.min(this.#chunkSize, 1 << 20) + 4096);
+    this.#carry = new Carry(this.#chunkSize);
   }
 
   /** inflated bytes seen so far */
@@ -87,9 +71,8 @@ export class DocCutter {
         return [];
       }
       this.#skipping = false;
-      this.#carryLen = 0;
-      this.#carryStart = abs - keep + at;
-      this.#append(joined.subarray(at));
+      this.#carry.restart(abs - keep + at);
+      this.#carry.append(joined.subarray(at));
       return this.#cut([]);
     }
     // a large whole buffer goes as it is, unless a `<doc>` straddles its start
@@ -97,39 +80,29 @@ export class DocCutter {
       const first = bytes.indexOf(DOC_START);
       const last = first < 0 ? -1 : bytes.lastIndexOf(DOC_START);
       if (last > first) {
-        this.#append(bytes.subarray(0, first));
-        const parts: Uint8Array[] = [];
-        if (this.#carryLen > 0) {
-          const prefix = Buffer.allocUnsafeSlow(this.#carryLen); // its own memory: it moves too
-          this.#carry.copy(prefix, 0, 0, this.#carryLen);
-          parts.push(prefix);
-        }
-        parts.push(bytes.subarray(first, last));
-        const chunk: InflatedChunk = { parts, start: this.#carryStart, last: false };
-        this.#carryLen = 0;
-        this.#carryStart = abs + last;
-        this.#append(bytes.subarray(last)); // copied before the buffer moves
+        this.#carry.append(bytes.subarray(0, first));
+        const chunk = this.#carry.sendWith(bytes, first, last, abs);
         return [chunk];
       }
     }
-    this.#append(bytes);
+    this.#carry.append(bytes);
     return this.#cut([]);
   }
 
   /** Sends what the carry holds beyond the chunk size, cut at a `<doc>`. */
   #cut(out: InflatedChunk[]): InflatedChunk[] {
-    while (this.#carryLen >= this.#chunkSize) {
+    while (this.#carry.length >= this.#chunkSize) {
       // cut at the last `<doc>` (not the one the carry starts with)
-      const cut = this.#carry.subarray(0, this.#carryLen).lastIndexOf(DOC_START);
+      const cut = this.#carry.buf.subarray(0, this.#carry.length).lastIndexOf(DOC_START);
       if (cut > 0) {
-        out.push(this.#send(cut, false));
+        out.push(this.#carry.send(cut, false));
         continue;
       }
-      if (this.#carryLen > this.#maxDoc) {
+      if (this.#carry.length > this.#maxDoc) {
         // one doc (or the header) larger than the limit: send its first bytes, skip the rest
-        this.#skipFrom = this.#carryStart;
-        this.#tail = Buffer.from(this.#carry.subarray(Math.max(0, this.#carryLen - TAIL_WINDOW), this.#carryLen));
-        out.push(this.#send(this.#carryLen, false));
+        this.#skipFrom = this.#carry.start;
+        this.#tail = Buffer.from(this.#carry.buf.subarray(Math.max(0, this.#carry.length - TAIL_WINDOW), this.#carry.length));
+        out.push(this.#carry.send(this.#carry.length, false));
         this.#skipping = true;
         return out;
       }
@@ -144,43 +117,20 @@ export class DocCutter {
       if (feedClose(this.#tail, 0) < 0) throw truncatedError(this.#total, this.#skipFrom === 0 ? null : this.#skipFrom);
       return [];
     }
-    return [this.#send(this.#carryLen, true)];
+    return [this.#carry.send(this.#carry.length, true)];
   }
 
   /** A `<doc>` that starts in the carry's last bytes and ends in `bytes`. */
   #straddles(bytes: Uint8Array): boolean {
-    for (let k = Math.min(4, this.#carryLen); k >= 1; k--) {
+    for (let k = Math.min(4, this.#carry.length); k >= 1; k--) {
       let ok = true;
       for (let m = 0; m < 5 && ok; m++) {
-        const b = m < k ? this.#carry[this.#carryLen - k + m] : bytes[m - k];
+        const b = m < k ? this.#carry.buf[this.#carry.length - k + m] : bytes[m - k];
         ok = b === DOC_START[m];
       }
       if (ok) return true;
     }
     return false;
-  }
-
-  #append(bytes: Uint8Array): void {
-    const need = this.#carryLen + bytes.length;
-    if (need > this.#carry.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.#carry.length * 2));
-      this.#carry.copy(grown, 0, 0, this.#carryLen);
-      this.#carry = grown;
-    }
-    this.#carry.set(bytes, this.#carryLen);
-    this.#carryLen = need;
-  }
-
-  /** Sends carry[0, n) (its buffer moves to a worker) and keeps the rest in a new buffer. */
-  #send(n: number, last: boolean): InflatedChunk {
-    const chunk: InflatedChunk = { parts: [this.#carry.subarray(0, n)], start: this.#carryStart, last };
-    const rest = this.#carryLen - n;
-    const next = Buffer.allocUnsafeSlow(Math.max(Math.min(this.#chunkSize, 1 << 20) + 4096, rest * 2));
-    this.#carry.copy(next, 0, n, this.#carryLen);
-    this.#carry = next;
-    this.#carryLen = rest;
-    this.#carryStart += n;
-    return chunk;
   }
 }
 
