@@ -8,17 +8,16 @@
  * fault-free run.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { DEFAULTS, HELP, parseCommandLine, type RunConfig } from '../src/config.js';
 import { TrueFilmError } from '../src/errors.js';
 import { USER_AGENT } from '../src/http/client.js';
 import { MAX_REDIRECTS, runSummaries, SUMMARY_CACHE_FILE, summaryUrl, titleSegment, type SummaryOptions, type SummaryResult } from '../src/stages/summaries.js';
-import type { Ui } from '../src/ui.js';
+import { recordingUi, scratch } from './helpers/recorder.js';
 import { startSummaryServer, type Fault, type FaultFn, type RecordedRequest, type SummaryPage, type SummaryServer, type SummaryServerOptions } from './helpers/summary-server.js';
 
 const AMELIE = 'Amélie (French: Le Fabuleux Destin d\'Amélie Poulain) is a 2001 French romantic comedy film directed by Jean-Pierre Jeunet.';
@@ -63,49 +62,11 @@ const KEYS = Object.keys(EXPECTED);
 /** disambiguation: Hard Rain; missing: No Such Film; not prose: the other four nulls */
 const COUNTS = { disambiguation: 1, missing: 1, not_prose: 4 };
 
-const servers: SummaryServer[] = [];
-const dirs: string[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const { tempDir, keep } = scratch('summaries');
 
 async function serve(options: Partial<SummaryServerOptions> = {}): Promise<SummaryServer> {
   const server = await startSummaryServer({ pages: PAGES, ...options });
-  servers.push(server);
-  return server;
-}
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'truefilm-summaries-'));
-  dirs.push(dir);
-  return dir;
-}
-
-interface Recorder {
-  ui: Ui;
-  warnings: string[];
-  tasks: Array<{ label: string; total: number; done: number; stopped: boolean }>;
-}
-
-function recordingUi(): Recorder {
-  const rec: Recorder = { warnings: [], tasks: [], ui: undefined as unknown as Ui };
-  rec.ui = {
-    info() {},
-    warn: (m) => void rec.warnings.push(m),
-    task(label, total) {
-      const t = { label, total, done: 0, stopped: false };
-      rec.tasks.push(t);
-      return {
-        update: (d) => void (t.done = d),
-        increment: (d) => void (t.done += d),
-        setTotal: (n) => void (t.total = n),
-        stop: () => void (t.stopped = true),
-      };
-    },
-    close() {},
-  };
-  return rec;
+  return keep(server);
 }
 
 /** Test settings: the highest rate allowed and small waits, so that a run costs milliseconds. */

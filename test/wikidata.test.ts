@@ -5,18 +5,17 @@
  * must give exactly the answers of a fault-free run.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TrueFilmError } from '../src/errors.js';
 import { USER_AGENT } from '../src/http/client.js';
 import { keyFromUrl } from '../src/keys.js';
 import { CACHE_FILE, runWikidata, type WikiArticle, type WikidataOptions } from '../src/stages/wikidata.js';
-import type { Ui } from '../src/ui.js';
+import { recordingUi, scratch } from './helpers/recorder.js';
 import { startSparqlServer, type Fault, type FaultFn, type SparqlServer } from './helpers/sparql-server.js';
 
 const W = 'https://en.wikipedia.org/wiki/';
@@ -39,49 +38,11 @@ const TABLE: Record<string, string[]> = {
 };
 const ABSENT = ['tt9999991', 'tt0000404'];
 
-const servers: SparqlServer[] = [];
-const dirs: string[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
+const { tempDir, keep } = scratch('wikidata');
 
 async function serve(options: { faults?: FaultFn; table?: Record<string, string[]>; delayMs?: number } = {}): Promise<SparqlServer> {
   const server = await startSparqlServer({ table: options.table ?? TABLE, faults: options.faults, delayMs: options.delayMs });
-  servers.push(server);
-  return server;
-}
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'truefilm-wikidata-'));
-  dirs.push(dir);
-  return dir;
-}
-
-interface Recorder {
-  ui: Ui;
-  warnings: string[];
-  tasks: Array<{ label: string; total: number; done: number; stopped: boolean }>;
-}
-
-function recordingUi(): Recorder {
-  const rec: Recorder = { warnings: [], tasks: [], ui: undefined as unknown as Ui };
-  rec.ui = {
-    info() {},
-    warn: (m) => void rec.warnings.push(m),
-    task(label, total) {
-      const t = { label, total, done: 0, stopped: false };
-      rec.tasks.push(t);
-      return {
-        update: (d) => void (t.done = d),
-        increment: (d) => void (t.done += d),
-        setTotal: (n) => void (t.total = n),
-        stop: () => void (t.stopped = true),
-      };
-    },
-    close() {},
-  };
-  return rec;
+  return keep(server);
 }
 
 /** Test settings: small waits so that retries cost milliseconds. */

@@ -58,6 +58,21 @@ export interface HttpClientOptions {
   signal?: AbortSignal;
 }
 
+/** How hard a stage tries each request: the options a stage takes over its own defaults. */
+export type RetryOptions = Pick<HttpClientOptions, 'userAgent' | 'timeoutMs' | 'maxTries' | 'maxTotalMs' | 'backoffMs' | 'maxBackoffMs'>;
+
+/** A stage's retry options, each over the stage's default. */
+export function retryOptions(options: RetryOptions, defaults: Required<Omit<RetryOptions, 'userAgent'>>): RetryOptions {
+  return {
+    userAgent: options.userAgent,
+    timeoutMs: options.timeoutMs ?? defaults.timeoutMs,
+    maxTries: options.maxTries ?? defaults.maxTries,
+    maxTotalMs: options.maxTotalMs ?? defaults.maxTotalMs,
+    backoffMs: options.backoffMs ?? defaults.backoffMs,
+    maxBackoffMs: options.maxBackoffMs ?? defaults.maxBackoffMs,
+  };
+}
+
 export interface HttpRequest {
   url: string;
   method?: 'GET' | 'POST';

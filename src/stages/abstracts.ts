@@ -31,7 +31,7 @@ import { Piscina } from 'piscina';
 import { TrueFilmError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { compressionOf, decompressChunks, sniffFormat, SNIFF_BYTES, type Compression, type DumpFormat } from '../scan/decompress.js';
-import type { InflatedChunk } from '../scan/gzip.js';
+import type { InflatedChunk } from '../scan/carry.js';
 import { KeyTable } from '../scan/keytable.js';
 import type { ScanOutput } from '../scan/scanner.js';
 import type { ChunkTask, RangeTask, ScanContext, ScanTask, TaskResult } from '../scan/task.js';

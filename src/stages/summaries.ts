@@ -27,12 +27,13 @@ import { judgeAbstract } from '../abstract-quality.js';
 import { readCache, writeCache, type CacheSpec } from '../cache.js';
 import { runWorkers } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
-import { HttpClient, type HttpResponse } from '../http/client.js';
+import { HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
 import { urlFromKey, WIKI_URL_PREFIX } from '../keys.js';
 import type { SummaryReport } from '../types.js';
 import type { Ui } from '../ui.js';
 
-export interface SummaryOptions {
+/** The retry options (RetryOptions) apply to each request: one try 15 s, 4 tries, 60 s in all by default. */
+export interface SummaryOptions extends RetryOptions {
   /** the REST page summary base URL (--summary-endpoint); the encoded title is appended */
   endpoint: string;
   /** the cache is <dataDir>/cache/summaries.json */
@@ -46,17 +47,6 @@ export interface SummaryOptions {
   ratePerSecond?: number;
   /** requests in flight at once: default 2, never above 4 */
   concurrency?: number;
-  /** one try of one request */
-  timeoutMs?: number;
-  /** tries per request, the first included */
-  maxTries?: number;
-  /** one request, all its tries and waits included */
-  maxTotalMs?: number;
-  /** the first backoff between tries (it doubles), when no Retry-After says otherwise */
-  backoffMs?: number;
-  maxBackoffMs?: number;
-  /** the User-Agent (default TrueFilm/<version> (<contact>)) */
-  userAgent?: string;
 }
 
 export interface SummaryResult {
@@ -248,17 +238,7 @@ export async function runSummaries(keys: string[], options: SummaryOptions): Pro
   // A worker that throws (Ctrl-C, or a bug) stops the others too.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-  const client = new HttpClient({
-    userAgent: options.userAgent,
-    concurrency,
-    ratePerSecond: rate,
-    timeoutMs: options.timeoutMs ?? SUMMARY_DEFAULTS.timeoutMs,
-    maxTries: options.maxTries ?? SUMMARY_DEFAULTS.maxTries,
-    maxTotalMs: options.maxTotalMs ?? SUMMARY_DEFAULTS.maxTotalMs,
-    backoffMs: options.backoffMs ?? SUMMARY_DEFAULTS.backoffMs,
-    maxBackoffMs: options.maxBackoffMs ?? SUMMARY_DEFAULTS.maxBackoffMs,
-    signal,
-  });
+  const client = new HttpClient({ ...retryOptions(options, SUMMARY_DEFAULTS), concurrency, ratePerSecond: rate, signal });
 
   /** One key, redirects followed. Throws the client's TrueFilmError when a request fails for good. */
   const ask = async (key: string): Promise<Outcome> => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { readCache, writeCache, type CacheSpec } from '../cache.js';
 import { runWorkers } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
-import { HttpClient, type HttpResponse } from '../http/client.js';
+import { HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
 import { keyFromUrl, WIKI_URL_PREFIX } from '../keys.js';
 import type { WikidataReport } from '../types.js';
 import type { Ui } from '../ui.js';
@@ -24,7 +24,8 @@ export interface WikiArticle {
   url: string;
 }
 
-export interface WikidataOptions {
+/** The retry options (RetryOptions) apply to each query: one try 65 s (a little over the service's own 60 s), 5 tries, 180 s in all by default. */
+export interface WikidataOptions extends RetryOptions {
   /** the SPARQL endpoint (--sparql-endpoint) */
   endpoint: string;
   /** the cache is <dataDir>/cache/wikidata.json */
@@ -40,17 +41,6 @@ export interface WikidataOptions {
   concurrency?: number;
   /** ids per query (default 200) */
   batchSize?: number;
-  /** one try of one query (the service's own limit is 60 s) */
-  timeoutMs?: number;
-  /** tries per query, the first included */
-  maxTries?: number;
-  /** one query, all its tries and waits included */
-  maxTotalMs?: number;
-  /** the first backoff between tries (it doubles), when no Retry-After says otherwise */
-  backoffMs?: number;
-  maxBackoffMs?: number;
-  /** the User-Agent (default TrueFilm/<version> (<contact>)) */
-  userAgent?: string;
   /**
    * Called as answers become known: first the cache hits, then each batch.
    * An id with an empty array has no English article on Wikidata.
@@ -197,16 +187,7 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
   // `require` stops the other batches at the first failure; Ctrl-C stops everything.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-  const client = new HttpClient({
-    userAgent: options.userAgent,
-    concurrency,
-    timeoutMs: options.timeoutMs ?? WIKIDATA_DEFAULTS.timeoutMs,
-    maxTries: options.maxTries ?? WIKIDATA_DEFAULTS.maxTries,
-    maxTotalMs: options.maxTotalMs ?? WIKIDATA_DEFAULTS.maxTotalMs,
-    backoffMs: options.backoffMs ?? WIKIDATA_DEFAULTS.backoffMs,
-    maxBackoffMs: options.maxBackoffMs ?? WIKIDATA_DEFAULTS.maxBackoffMs,
-    signal,
-  });
+  const client = new HttpClient({ ...retryOptions(options, WIKIDATA_DEFAULTS), concurrency, signal });
   const task = ui.task('wikidata', batches.length, 'items');
   const fetched = new Map<string, CacheEntry>();
   let failure: unknown = null;
