@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { rng } from '../../bench/generate.js';
 import { ROOT } from './cli.js';
 
 export const SCRIPT = path.join(ROOT, 'data_download.sh');
@@ -127,18 +128,6 @@ export class FileServer {
   }
 }
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WORDS = (
   'film director producer studio budget revenue release drama comedy thriller western horror musical ' +
   'novel adaptation premiere festival award actor actress score screenplay sequel remake box office ' +
@@ -147,7 +136,7 @@ const WORDS = (
 
 /** An abstract dump in the real layout: `docs` documents of random prose. */
 export function makeAbstractDump(docs: number, seed = 1): Buffer {
-  const next = random(seed);
+  const next = rng(seed);
   const word = (): string => WORDS[Math.floor(next() * WORDS.length)]!;
   const parts = ['<feed>\n'];
   for (let i = 0; i < docs; i++) {
@@ -171,7 +160,7 @@ export function makeAbstractDump(docs: number, seed = 1): Buffer {
  * opening_text, wikibase_item, external_link) among others.
  */
 export function makeCirrusShard(docs: number, seed: number, firstPageId = 1): Buffer {
-  const next = random(seed);
+  const next = rng(seed);
   const word = (): string => WORDS[Math.floor(next() * WORDS.length)]!;
   const lines: string[] = [];
   for (let i = 0; i < docs; i++) {
