@@ -16,8 +16,8 @@ import { urlFromKey } from '../src/keys.js';
 import { KeyTable } from '../src/scan/keytable.js';
 import { DocScanner } from '../src/scan/scanner.js';
 import { runAbstracts, WantedKeys, type AbstractsOptions, type AbstractsResult } from '../src/stages/abstracts.js';
-import type { Task, Ui } from '../src/ui.js';
 import { REAL_DATA, ROOT } from './helpers/cli.js';
+import { arrivingKeys, closedKeys, hookedUi } from './helpers/recorder.js';
 
 const EDGE = path.join(ROOT, 'test/fixtures/dump/edge.xml');
 let dir = '';
@@ -25,16 +25,6 @@ const files: Record<string, string> = {};
 const keys: string[] = [];
 
 /** A Ui that stays silent and calls `onUpdate` whenever a task reports progress. */
-function hookedUi(onUpdate: (done: number, total: number) => void = () => {}): Ui {
-  return {
-    info() {},
-    warn() {},
-    close() {},
-    task(_label: string, total: number): Task {
-      return { update: (done) => onUpdate(done, total), increment() {}, setTotal() {}, stop() {} };
-    },
-  };
-}
 
 function generated(seed: number, docs: number): string {
   let text = HEADER;
@@ -70,12 +60,6 @@ function pagesOf(result: AbstractsResult, inputs: string[]): string[] {
 
 async function scan(inputs: string[], wanted: WantedKeys, options: Partial<AbstractsOptions> = {}): Promise<AbstractsResult> {
   return runAbstracts(inputs, wanted, { threads: 2, ui: hookedUi(), ...options });
-}
-
-function closed(list: string[]): WantedKeys {
-  const w = new WantedKeys(list);
-  w.close();
-  return w;
 }
 
 before(() => {
@@ -114,7 +98,7 @@ describe('runAbstracts gives the sequential result', () => {
       [3, 1000],
       [4, 65536],
     ] as const) {
-      const result = await scan(inputs, closed(keys), { threads, rangeSize });
+      const result = await scan(inputs, closedKeys(keys), { threads, rangeSize });
       assert.deepEqual(pagesOf(result, inputs), expected.pages, `threads ${threads}, ranges of ${rangeSize}`);
       assert.deepEqual(result.report, { files: 4, bytes: expected.bytes, docs: expected.docs, threads, malformed_docs: expected.malformed });
       assert.equal(result.rescannedBytes, 0);
@@ -129,7 +113,7 @@ describe('runAbstracts gives the sequential result', () => {
       [[files.agz!, files.b!, files.cgz!], 2, undefined],
       [[files.a!, files.bgz!, files.cgz!], 3, 1000],
     ] as const) {
-      const result = await scan([...inputs], closed(keys), { threads, chunkSize });
+      const result = await scan([...inputs], closedKeys(keys), { threads, chunkSize });
       assert.deepEqual(pagesOf(result, [...inputs]), expected.pages, `${inputs.map((f) => path.basename(f))} ${threads} threads`);
       // only .gz: zlib takes a thread, the pool has one worker fewer
       const pool = inputs.every((f) => f.endsWith('.gz')) ? Math.max(1, threads - 1) : threads;
@@ -138,7 +122,7 @@ describe('runAbstracts gives the sequential result', () => {
   });
 
   test('the malformed samples name the file and the offset, in input order', async () => {
-    const result = await scan([files.a!, files.b!], closed(keys), { rangeSize: 2048 });
+    const result = await scan([files.a!, files.b!], closedKeys(keys), { rangeSize: 2048 });
     const edge = readFileSync(EDGE);
     assert.deepEqual(result.malformed[0], { file: files.b, offset: edge.indexOf('<doc>\n<title>Wikipedia: No URL Here'), reason: 'doc without <url>' });
     assert.deepEqual(
@@ -150,27 +134,11 @@ describe('runAbstracts gives the sequential result', () => {
 
 describe('keys that arrive while the scan runs', () => {
   /** half the keys before the scan, a quarter at the first progress report, the rest (and close) at the last */
-  function arriving(list: string[]): { wanted: WantedKeys; ui: Ui } {
-    const wanted = new WantedKeys(list.filter((_, i) => i % 2 === 0));
-    let first = true;
-    const ui = hookedUi((done, total) => {
-      if (wanted.closed) return;
-      if (first) {
-        first = false;
-        wanted.add(list.filter((_, i) => i % 4 === 1));
-      }
-      if (done >= total) {
-        wanted.add(list.filter((_, i) => i % 4 === 3));
-        wanted.close();
-      }
-    });
-    return { wanted, ui };
-  }
 
   test('are looked for through the index of key hashes: no range is scanned again', async () => {
     const inputs = [files.a!, files.b!, files.c!];
     const expected = sequential(inputs, keys);
-    const { wanted, ui } = arriving(keys);
+    const { wanted, ui } = arrivingKeys(keys);
     const result = await scan(inputs, wanted, { threads: 2, rangeSize: 8192, ui });
     assert.deepEqual(pagesOf(result, inputs), expected.pages);
     assert.equal(result.report.malformed_docs, expected.malformed);
@@ -180,7 +148,7 @@ describe('keys that arrive while the scan runs', () => {
   test('are looked for by scanning the ranges again when there is no index', async () => {
     const inputs = [files.a!, files.b!, files.c!];
     const expected = sequential(inputs, keys);
-    const { wanted, ui } = arriving(keys);
+    const { wanted, ui } = arrivingKeys(keys);
     const result = await scan(inputs, wanted, { threads: 3, rangeSize: 8192, ui, maxIndexedDocs: 0 });
     assert.deepEqual(pagesOf(result, inputs), expected.pages);
     assert.equal(result.report.malformed_docs, expected.malformed);
@@ -190,7 +158,7 @@ describe('keys that arrive while the scan runs', () => {
   test('in .xml.gz, by inflating again the part scanned before they came', async () => {
     const inputs = [files.agz!, files.b!, files.cgz!];
     const expected = sequential([files.a!, files.b!, files.c!], keys);
-    const { wanted, ui } = arriving(keys);
+    const { wanted, ui } = arrivingKeys(keys);
     const result = await scan(inputs, wanted, { threads: 2, chunkSize: 8192, rangeSize: 4096, ui });
     assert.deepEqual(pagesOf(result, inputs), expected.pages);
     assert.equal(result.report.malformed_docs, expected.malformed);
@@ -216,7 +184,7 @@ describe('keys that arrive while the scan runs', () => {
 describe('runAbstracts errors', () => {
   test('a missing file is INPUT_NOT_FOUND naming it', async () => {
     const missing = path.join(dir, 'abstract9.xml');
-    await assert.rejects(scan([files.b!, missing], closed(keys)), (err: unknown) => isTrueFilmError(err, 'INPUT_NOT_FOUND') && err.input === missing);
+    await assert.rejects(scan([files.b!, missing], closedKeys(keys)), (err: unknown) => isTrueFilmError(err, 'INPUT_NOT_FOUND') && err.input === missing);
   });
 
   test('a truncated .xml is DUMP_TRUNCATED with the file and the offset', async () => {
@@ -224,7 +192,7 @@ describe('runAbstracts errors', () => {
     const data = readFileSync(files.a!);
     writeFileSync(cut, data.subarray(0, 200_000));
     await assert.rejects(
-      scan([files.b!, cut], closed(keys), { rangeSize: 50_000 }),
+      scan([files.b!, cut], closedKeys(keys), { rangeSize: 50_000 }),
       (err: unknown) => isTrueFilmError(err, 'DUMP_TRUNCATED') && err.input === cut && err.offset === 200_000,
     );
   });
@@ -233,7 +201,7 @@ describe('runAbstracts errors', () => {
     const cut = path.join(dir, 'cut.xml.gz');
     writeFileSync(cut, gzipSync(readFileSync(files.a!).subarray(0, 123_456)));
     await assert.rejects(
-      scan([cut], closed(keys), { chunkSize: 10_000 }),
+      scan([cut], closedKeys(keys), { chunkSize: 10_000 }),
       (err: unknown) => isTrueFilmError(err, 'DUMP_TRUNCATED') && err.input === cut && err.offset === 123_456 && /uncompressed/.test(err.message),
     );
   });
@@ -247,7 +215,7 @@ describe('runAbstracts errors', () => {
     for (const name of ['corrupt.xml.gz', 'short.xml.gz']) {
       const file = path.join(dir, name);
       await assert.rejects(
-        scan([file], closed(keys)),
+        scan([file], closedKeys(keys)),
         (err: unknown) => isTrueFilmError(err, 'DUMP_GZIP') && err.input === file && typeof err.offset === 'number' && err.offset > 0,
         name,
       );
@@ -256,7 +224,7 @@ describe('runAbstracts errors', () => {
 
   test('a file that is not a dump is DUMP_FORMAT', async () => {
     const csv = path.join(ROOT, 'test/fixtures/dump/not-a-dump.xml');
-    await assert.rejects(scan([csv], closed(keys)), (err: unknown) => isTrueFilmError(err, 'DUMP_FORMAT') && err.input === csv);
+    await assert.rejects(scan([csv], closedKeys(keys)), (err: unknown) => isTrueFilmError(err, 'DUMP_FORMAT') && err.input === csv);
   });
 
   test('an abort stops the pool and rejects with INTERRUPTED', async () => {
@@ -281,7 +249,7 @@ describe('large docs and real data', () => {
     writeFileSync(xml, text);
     writeFileSync(xml + '.gz', gzipSync(text));
     for (const file of [xml, xml + '.gz']) {
-      const result = await scan([file], closed(['Before', 'Huge', 'After']), { rangeSize: 1 << 20, chunkSize: 1 << 20 });
+      const result = await scan([file], closedKeys(['Before', 'Huge', 'After']), { rangeSize: 1 << 20, chunkSize: 1 << 20 });
       assert.deepEqual([...result.pages.keys()], ['Before', 'After'], file);
       assert.equal(result.report.docs, 3);
       assert.equal(result.report.malformed_docs, 1);
@@ -293,7 +261,7 @@ describe('large docs and real data', () => {
     const inputs = ['enwiki_abstract_first_doc.xml', 'enwiki_abstract_excerpt_reindented.xml', 'enwiki_2021_film_pages.xml'].map((f) => path.join(REAL_DATA, f));
     const titles: string[] = [];
     for (const file of inputs) for (const m of readFileSync(file, 'utf8').matchAll(/<title>Wikipedia: ([^<]*)<\/title>/g)) titles.push(m[1]!.replace(/&amp;/g, '&'));
-    const result = await scan(inputs, closed(titles), { threads: 2, rangeSize: 16384 });
+    const result = await scan(inputs, closedKeys(titles), { threads: 2, rangeSize: 16384 });
     assert.equal(result.report.malformed_docs, 0);
     assert.equal(result.report.docs, 1 + 8 + 811);
     assert.deepEqual([...result.pages.keys()].sort(), [...new Set(titles)].sort());

@@ -18,8 +18,8 @@ import { CirrusScanner, ImdbTable } from '../src/scan/cirrus.js';
 import { KeyTable } from '../src/scan/keytable.js';
 import { DocScanner, type ScanOutput } from '../src/scan/scanner.js';
 import { runAbstracts, WantedKeys, type AbstractsOptions, type AbstractsResult } from '../src/stages/abstracts.js';
-import type { Task, Ui } from '../src/ui.js';
 import { ROOT } from './helpers/cli.js';
+import { arrivingKeys, closedKeys, hookedUi } from './helpers/recorder.js';
 
 const EDGE_JSON = path.join(ROOT, 'test/fixtures/cirrus/edge.json');
 const EDGE_XML = path.join(ROOT, 'test/fixtures/dump/edge.xml');
@@ -30,23 +30,6 @@ const files: Record<string, string> = {};
 const plain = new Map<string, string>();
 const keys: string[] = [];
 const ids: string[] = [];
-
-function hookedUi(onUpdate: (done: number, total: number) => void = () => {}): Ui {
-  return {
-    info() {},
-    warn() {},
-    close() {},
-    task(_label: string, total: number): Task {
-      return { update: (done) => onUpdate(done, total), increment() {}, setTotal() {}, stop() {} };
-    },
-  };
-}
-
-function closed(list: string[]): WantedKeys {
-  const w = new WantedKeys(list);
-  w.close();
-  return w;
-}
 
 const scan = (inputs: string[], wanted: WantedKeys, options: Partial<AbstractsOptions> = {}): Promise<AbstractsResult> =>
   runAbstracts(inputs, wanted, { threads: 2, ui: hookedUi(), imdbIds: ids, ...options });
@@ -165,7 +148,7 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
       [3, 1000],
       [4, 65536],
     ] as const) {
-      const result = await scan(inputs, closed(keys), { threads, rangeSize });
+      const result = await scan(inputs, closedKeys(keys), { threads, rangeSize });
       assert.deepEqual(pagesOf(result, inputs), expected.pages, `threads ${threads}, ranges of ${rangeSize}`);
       assert.deepEqual([...result.imdb], expected.imdb, `threads ${threads}, ranges of ${rangeSize}`);
       assert.deepEqual(result.report, { files: 3, bytes: expected.bytes, docs: expected.docs, threads, malformed_docs: expected.malformed });
@@ -183,7 +166,7 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
     ] as const) {
       const inputs = f(...names);
       const expected = sequential(inputs, keys);
-      const result = await scan(inputs, closed(keys), { threads, chunkSize, rangeSize: 8192 });
+      const result = await scan(inputs, closedKeys(keys), { threads, chunkSize, rangeSize: 8192 });
       assert.deepEqual(pagesOf(result, inputs), expected.pages, `${names} ${threads} threads`);
       assert.deepEqual([...result.imdb], expected.imdb, `${names}`);
       const pool = inputs.every((file) => plain.has(file)) ? Math.max(1, threads - 1) : threads;
@@ -193,12 +176,12 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
 
   test('a page held by an abstract dump and a CirrusSearch dump: the first in input order wins', async () => {
     const wanted = ['Psycho (1960 film)', 'Amélie'];
-    const xmlFirst = await scan(f('x.xml', 'b.json'), closed(wanted), { imdbIds: [] });
-    const xmlEdgeFirst = await scan([EDGE_XML, files['b.json']!], closed(wanted), { imdbIds: [] });
+    const xmlFirst = await scan(f('x.xml', 'b.json'), closedKeys(wanted), { imdbIds: [] });
+    const xmlEdgeFirst = await scan([EDGE_XML, files['b.json']!], closedKeys(wanted), { imdbIds: [] });
     assert.equal(xmlEdgeFirst.pages.get('Psycho (1960 film)')?.source, 'dump');
     assert.equal(xmlEdgeFirst.pages.get('Psycho (1960 film)')?.file, EDGE_XML);
     assert.equal(xmlEdgeFirst.pages.get('Psycho (1960 film)')?.wikibaseItem, undefined);
-    const cirrusFirst = await scan([files['b.json']!, EDGE_XML], closed(wanted), { imdbIds: [] });
+    const cirrusFirst = await scan([files['b.json']!, EDGE_XML], closedKeys(wanted), { imdbIds: [] });
     assert.deepEqual(cirrusFirst.pages.get('Psycho (1960 film)'), {
       key: 'Psycho (1960 film)',
       url: 'https://en.wikipedia.org/wiki/Psycho_(1960_film)',
@@ -228,7 +211,7 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
     writeFileSync(file, text);
     for (const rangeSize of [64, 200, 1 << 20]) {
       for (const threads of [1, 2]) {
-        const result = await scan([file], closed([]), { imdbIds: ['tt0054215', 'tt0055304'], rangeSize, threads });
+        const result = await scan([file], closedKeys([]), { imdbIds: ['tt0054215', 'tt0055304'], rangeSize, threads });
         assert.deepEqual(
           Object.fromEntries(result.imdb),
           // Psycho: its own page links it alone; The Innocents' page links two, the list three
@@ -240,7 +223,7 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
   });
 
   test('the malformed samples name the file and the offset, in input order', async () => {
-    const result = await scan(f('a.json', 'b.json'), closed(keys), { rangeSize: 2048 });
+    const result = await scan(f('a.json', 'b.json'), closedKeys(keys), { rangeSize: 2048 });
     const edge = readFileSync(EDGE_JSON);
     const line = (marker: string): number => edge.lastIndexOf('\n', edge.indexOf(marker)) + 1;
     let notJson = '';
@@ -261,29 +244,13 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
 });
 
 describe('keys that arrive while a CirrusSearch scan runs', () => {
-  function arriving(list: string[]): { wanted: WantedKeys; ui: Ui } {
-    const wanted = new WantedKeys(list.filter((_, i) => i % 2 === 0));
-    let first = true;
-    const ui = hookedUi((done, total) => {
-      if (wanted.closed) return;
-      if (first) {
-        first = false;
-        wanted.add(list.filter((_, i) => i % 4 === 1));
-      }
-      if (done >= total) {
-        wanted.add(list.filter((_, i) => i % 4 === 3));
-        wanted.close();
-      }
-    });
-    return { wanted, ui };
-  }
   // the redirects of generated documents hash as candidates too: ask for some
   const late = (): string[] => [...keys, `${titleOf(11, 10)} redirect 0`, titleOf(11, 11)];
 
   test('are looked for through the index of title hashes: no range is scanned again', async () => {
     const inputs = f('a.json', 'b.json', 'c.json');
     const expected = sequential(inputs, late());
-    const { wanted, ui } = arriving(late());
+    const { wanted, ui } = arrivingKeys(late());
     const result = await scan(inputs, wanted, { threads: 2, rangeSize: 8192, ui });
     assert.deepEqual(pagesOf(result, inputs), expected.pages);
     assert.deepEqual([...result.imdb], expected.imdb);
@@ -294,7 +261,7 @@ describe('keys that arrive while a CirrusSearch scan runs', () => {
   test('are looked for by scanning the ranges again when there is no index', async () => {
     const inputs = f('a.json', 'b.json', 'c.json');
     const expected = sequential(inputs, late());
-    const { wanted, ui } = arriving(late());
+    const { wanted, ui } = arrivingKeys(late());
     const result = await scan(inputs, wanted, { threads: 3, rangeSize: 8192, ui, maxIndexedDocs: 0 });
     assert.deepEqual(pagesOf(result, inputs), expected.pages);
     assert.deepEqual([...result.imdb], expected.imdb);
@@ -305,7 +272,7 @@ describe('keys that arrive while a CirrusSearch scan runs', () => {
   test('in .json.bz2 and .json.gz, by decompressing again the part scanned before they came', async () => {
     const inputs = f('a.json.bz2', 'b.json', 'c.json.gz');
     const expected = sequential(inputs, late());
-    const { wanted, ui } = arriving(late());
+    const { wanted, ui } = arrivingKeys(late());
     const result = await scan(inputs, wanted, { threads: 2, chunkSize: 8192, rangeSize: 4096, ui });
     assert.deepEqual(pagesOf(result, inputs), expected.pages);
     assert.deepEqual([...result.imdb], expected.imdb);
@@ -320,7 +287,7 @@ describe('CirrusSearch faults', () => {
     const at = data.indexOf('"text":', 200_000);
     writeFileSync(cut, data.subarray(0, at));
     await assert.rejects(
-      scan([files['b.json']!, cut], closed(keys), { rangeSize: 50_000 }),
+      scan([files['b.json']!, cut], closedKeys(keys), { rangeSize: 50_000 }),
       (err: unknown) => isTrueFilmError(err, 'DUMP_TRUNCATED') && err.input === cut && err.offset === at,
     );
   });
@@ -335,7 +302,7 @@ describe('CirrusSearch faults', () => {
       const file = path.join(dir, name);
       writeFileSync(file, pack(data.subarray(0, at)));
       await assert.rejects(
-        scan([file], closed(keys), { chunkSize: 10_000 }),
+        scan([file], closedKeys(keys), { chunkSize: 10_000 }),
         (err: unknown) => isTrueFilmError(err, 'DUMP_TRUNCATED') && err.input === file && err.offset === at && /uncompressed/.test(err.message),
         name,
       );
@@ -354,7 +321,7 @@ describe('CirrusSearch faults', () => {
     ] as const) {
       const file = path.join(dir, name);
       await assert.rejects(
-        scan([files['b.json']!, file], closed(keys)),
+        scan([files['b.json']!, file], closedKeys(keys)),
         (err: unknown) => isTrueFilmError(err, 'DUMP_BZIP2') && err.input === file && typeof err.offset === 'number' && err.offset > 0 && what.test(err.message),
         name,
       );
@@ -371,12 +338,12 @@ describe('CirrusSearch faults', () => {
     mkdirSync(empty, { recursive: true });
     process.env.PATH = empty;
     await assert.rejects(
-      scan(f('b.json', 'c.json.bz2'), closed(keys)),
+      scan(f('b.json', 'c.json.bz2'), closedKeys(keys)),
       (err: unknown) =>
         isTrueFilmError(err, 'BZIP2_MISSING') && err.input === files['c.json.bz2'] && /lbzip2, bzip2/.test(err.message) && /apt-get install lbzip2/.test(err.hint ?? ''),
     );
     // a plain file needs no tool
-    assert.ok((await scan(f('b.json'), closed(keys))).pages.size > 0);
+    assert.ok((await scan(f('b.json'), closedKeys(keys))).pages.size > 0);
 
     // an lbzip2 (here a stand-in that logs its arguments and runs bzip2) comes first
     const tools = path.join(dir, 'tools');
@@ -387,7 +354,7 @@ describe('CirrusSearch faults', () => {
     process.env.PATH = `${tools}:${saved}`;
     process.env.TRUEFILM_TEST_LBZIP2_LOG = log;
     const inputs = f('c.json.bz2');
-    const result = await scan(inputs, closed(keys));
+    const result = await scan(inputs, closedKeys(keys));
     assert.deepEqual(pagesOf(result, inputs), sequential(inputs, keys).pages);
     assert.equal(readFileSync(log, 'utf8'), '-d -c\n');
   });
@@ -404,7 +371,7 @@ describe('CirrusSearch faults', () => {
     writeFileSync(empty, gzipSync(Buffer.alloc(0)));
     for (const file of [csv, gz, bz, pretty, empty]) {
       await assert.rejects(
-        scan([files['b.json']!, file], closed(keys)),
+        scan([files['b.json']!, file], closedKeys(keys)),
         (err: unknown) => isTrueFilmError(err, 'DUMP_FORMAT') && err.input === file && /neither an abstract dump \(<feed>\) nor a CirrusSearch dump/.test(err.message),
         file,
       );
@@ -420,7 +387,7 @@ describe('CirrusSearch faults', () => {
     writeFileSync(json + '.gz', gzipSync(text));
     writeFileSync(json + '.bz2', bzip2(Buffer.from(text)));
     for (const file of [json, json + '.gz', json + '.bz2']) {
-      const result = await scan([file], closed(['Before', 'Huge', 'After']), { rangeSize: 1 << 20, chunkSize: 1 << 20 });
+      const result = await scan([file], closedKeys(['Before', 'Huge', 'After']), { rangeSize: 1 << 20, chunkSize: 1 << 20 });
       assert.deepEqual([...result.pages.keys()], ['Before', 'After'], file);
       assert.equal(result.report.docs, 3);
       assert.equal(result.report.malformed_docs, 1);

@@ -4,14 +4,13 @@
  * whose own timestamps and in-flight counts are the evidence.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HttpClient, USER_AGENT, type HttpClientOptions, type HttpResponse } from '../src/http/client.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from '../src/http/retry.js';
 import { TrueFilmError } from '../src/errors.js';
 import { inOrder, startSparqlServer, type FaultFn, type SparqlServer } from './helpers/sparql-server.js';
+import { closedPort } from './helpers/recorder.js';
 
 const servers: SparqlServer[] = [];
 after(async () => {
@@ -40,14 +39,6 @@ function ask(c: HttpClient, server: SparqlServer, id = 'tt0000001'): Promise<num
     },
     (res: HttpResponse) => (JSON.parse(res.body) as { results: { bindings: unknown[] } }).results.bindings.length,
   );
-}
-
-async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<TrueFilmError> {

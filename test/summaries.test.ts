@@ -9,15 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULTS, HELP, parseCommandLine, type RunConfig } from '../src/config.js';
 import { TrueFilmError } from '../src/errors.js';
 import { USER_AGENT } from '../src/http/client.js';
 import { MAX_REDIRECTS, runSummaries, SUMMARY_CACHE_FILE, summaryUrl, titleSegment, type SummaryOptions, type SummaryResult } from '../src/stages/summaries.js';
-import { recordingUi, scratch } from './helpers/recorder.js';
+import { closedPort, recordingUi, scratch } from './helpers/recorder.js';
 import { startSummaryServer, type Fault, type FaultFn, type RecordedRequest, type SummaryPage, type SummaryServer, type SummaryServerOptions } from './helpers/summary-server.js';
 
 const AMELIE = 'Amélie (French: Le Fabuleux Destin d\'Amélie Poulain) is a 2001 French romantic comedy film directed by Jean-Pierre Jeunet.';
@@ -88,14 +86,6 @@ function options(endpoint: string, dataDir: string, extra: Partial<SummaryOption
 
 const sorted = (m: Map<string, string | null>): Array<[string, string | null]> => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 const expected = (keys: string[]): Array<[string, string | null]> => sorted(new Map(keys.map((k) => [k, EXPECTED[k]!])));
-
-async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 async function readCacheFile(dir: string): Promise<Record<string, { type: string; extract: string | null; title?: string; fetched: string }>> {
   const doc = JSON.parse(await readFile(path.join(dir, SUMMARY_CACHE_FILE), 'utf8')) as { version: number; entries: Record<string, never> };

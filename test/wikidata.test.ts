@@ -6,8 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -15,7 +13,7 @@ import { TrueFilmError } from '../src/errors.js';
 import { USER_AGENT } from '../src/http/client.js';
 import { keyFromUrl } from '../src/keys.js';
 import { CACHE_FILE, runWikidata, type WikiArticle, type WikidataOptions } from '../src/stages/wikidata.js';
-import { recordingUi, scratch } from './helpers/recorder.js';
+import { closedPort, recordingUi, scratch } from './helpers/recorder.js';
 import { startSparqlServer, type Fault, type FaultFn, type SparqlServer } from './helpers/sparql-server.js';
 
 const W = 'https://en.wikipedia.org/wiki/';
@@ -73,14 +71,6 @@ function expected(ids: string[], table = TABLE): Map<string, WikiArticle[]> {
 }
 
 const sorted = (m: Map<string, WikiArticle[]>): Array<[string, WikiArticle[]]> => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
-
-async function closedPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 const ALL = [...Object.keys(TABLE), 'tt0000404'];
 

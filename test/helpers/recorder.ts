@@ -1,13 +1,17 @@
 /**
- * What the HTTP stages' tests share: a Ui that records what a stage says
- * (its warnings and its progress tasks), and temporary directories and
- * servers that are removed and closed when the file's tests are done.
+ * What the stages' tests share: Uis that record what a stage says (its
+ * warnings, its progress tasks) or act on its progress; temporary
+ * directories and servers removed and closed when the file's tests are done;
+ * a closed port; key sets for the dump scan, closed or arriving during it.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
-import type { Ui } from '../../src/ui.js';
+import { WantedKeys } from '../../src/stages/abstracts.js';
+import type { Task, Ui } from '../../src/ui.js';
 
 export interface Recorder {
   ui: Ui;
@@ -58,4 +62,53 @@ export function scratch(name: string): { tempDir: () => Promise<string>; keep: <
       return server;
     },
   };
+}
+
+/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+export async function closedPort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+/** A Ui whose progress tasks call `onUpdate` at each update (the scan's progress), and that says nothing. */
+export function hookedUi(onUpdate: (done: number, total: number) => void = () => {}): Ui {
+  return {
+    info() {},
+    warn() {},
+    close() {},
+    task(_label: string, total: number): Task {
+      return { update: (done) => onUpdate(done, total), increment() {}, setTotal() {}, stop() {} };
+    },
+  };
+}
+
+/** The whole key set, closed: every key known before the scan starts. */
+export function closedKeys(list: string[]): WantedKeys {
+  const w = new WantedKeys(list);
+  w.close();
+  return w;
+}
+
+/**
+ * Keys as Wikidata's answers bring them: half before the scan, a quarter at
+ * its first progress report, the rest (and the close) at its last.
+ */
+export function arrivingKeys(list: string[]): { wanted: WantedKeys; ui: Ui } {
+  const wanted = new WantedKeys(list.filter((_, i) => i % 2 === 0));
+  let first = true;
+  const ui = hookedUi((done, total) => {
+    if (wanted.closed) return;
+    if (first) {
+      first = false;
+      wanted.add(list.filter((_, i) => i % 4 === 1));
+    }
+    if (done >= total) {
+      wanted.add(list.filter((_, i) => i % 4 === 3));
+      wanted.close();
+    }
+  });
+  return { wanted, ui };
 }
