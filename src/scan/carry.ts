@@ -20,6 +20,22 @@ export function whole(bytes: Uint8Array): boolean {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
 }
 
+/**
+ * `buf` with `bytes` written at `length`: buf itself when they fit, else a
+ * larger buffer (its own memory, which can move to a worker) with buf[0, length)
+ * copied first. Callers keep the returned buffer and add bytes.length to their length.
+ */
+export function appendAt(buf: Buffer, length: number, bytes: Uint8Array): Buffer {
+  const need = length + bytes.length;
+  let out = buf;
+  if (need > buf.length) {
+    out = Buffer.allocUnsafeSlow(Math.max(need, buf.length * 2, 4096));
+    buf.copy(out, 0, 0, length);
+  }
+  out.set(bytes, length);
+  return out;
+}
+
 /** The bytes not yet sent: [start, start + length) of the decompressed file, in buf[0, length). */
 export class Carry {
   buf: Buffer;
@@ -41,14 +57,8 @@ export class Carry {
 
   /** Copies `bytes` in after the bytes held. */
   append(bytes: Uint8Array): void {
-    const need = this.length + bytes.length;
-    if (need > this.buf.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.buf.length * 2));
-      this.buf.copy(grown, 0, 0, this.length);
-      this.buf = grown;
-    }
-    this.buf.set(bytes, this.length);
-    this.length = need;
+    this.buf = appendAt(this.buf, this.length, bytes);
+    this.length += bytes.length;
   }
 
   /** Sends buf[0, n) (its memory moves with the chunk) and keeps the rest in a new buffer. */

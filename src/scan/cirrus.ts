@@ -40,7 +40,7 @@ import { TrueFilmError } from '../errors.js';
 import { urlFromKey } from '../keys.js';
 import { FNV_OFFSET, FNV_PRIME, hashKey } from './hash.js';
 import type { KeyTable } from './keytable.js';
-import { Carry, whole, type InflatedChunk } from './carry.js';
+import { appendAt, Carry, whole, type InflatedChunk } from './carry.js';
 import { DEFAULT_MAX_DOC_BYTES, type ImdbHit, type Malformed, type ScanHit, type ScanOutput } from './scanner.js';
 
 const SAMPLES = 10;
@@ -375,15 +375,9 @@ export class CirrusScanner {
   }
 
   #append(buf: Uint8Array, from: number, to: number): void {
-    const n = to - from;
-    if (n <= 0) return;
-    if (this.#carryLen + n > this.#carry.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.#carryLen + n, this.#carry.length * 2, 4096));
-      this.#carry.copy(grown, 0, 0, this.#carryLen);
-      this.#carry = grown;
-    }
-    this.#carry.set(buf.subarray(from, to), this.#carryLen);
-    this.#carryLen += n;
+    if (to <= from) return;
+    this.#carry = appendAt(this.#carry, this.#carryLen, buf.subarray(from, to));
+    this.#carryLen += to - from;
   }
 
   /**

@@ -46,6 +46,7 @@ import { isUtf8 } from 'node:buffer';
 import { TrueFilmError } from '../errors.js';
 import { keyFromDumpTitle, keyFromUrl } from '../keys.js';
 import type { WikiPage } from '../types.js';
+import { appendAt } from './carry.js';
 import { parseDoc } from './doc.js';
 import { docFinder, FIND_WINDOW, type DocFinder } from './docfind.js';
 import { FNV_OFFSET, FNV_PRIME, hashKey } from './hash.js';
@@ -480,15 +481,9 @@ export class DocScanner {
   }
 
   #append(buf: Uint8Array, from: number, to: number): void {
-    const n = to - from;
-    if (n <= 0) return;
-    if (this.#carryLen + n > this.#carry.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.#carryLen + n, this.#carry.length * 2, 4096));
-      this.#carry.copy(grown, 0, 0, this.#carryLen);
-      this.#carry = grown;
-    }
-    this.#carry.set(buf.subarray(from, to), this.#carryLen);
-    this.#carryLen += n;
+    if (to <= from) return;
+    this.#carry = appendAt(this.#carry, this.#carryLen, buf.subarray(from, to));
+    this.#carryLen += to - from;
   }
 
   /** Keeps only the carry's last `n` bytes. */
