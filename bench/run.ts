@@ -196,23 +196,16 @@ const keys = keysFile(probe.docs!);
 console.error(`${path.basename(xml)}: ${bytes.toLocaleString('en-US')} bytes, ${probe.docs!.toLocaleString('en-US')} docs; ${runs} runs each, best kept`);
 
 /**
- * A fixed piece of arithmetic, timed: how fast this machine's CPU is right
- * now. The VM's speed changes with what else its host runs, whatever its own
- * load average says (the same loop took 30% longer an hour apart, with the
- * machine otherwise idle both times): runs are comparable only when their
- * probes agree.
+ * A fixed piece of arithmetic, timed in a fresh process: how fast this
+ * machine's CPU is right now. The VM's speed changes with what else its host
+ * runs, whatever its own load average says (the same loop took 30% longer an
+ * hour apart, with the machine otherwise idle both times): runs are
+ * comparable only when their probes agree. (Timed in this process instead,
+ * the loop read up to 10× slower in some runs than in others: V8 does not
+ * always optimize it the same way there.)
  */
 function cpuProbe(): number {
-  const t = performance.now();
-  let a = 0;
-  let b = 1;
-  for (let i = 0; i < 3e8; i++) {
-    a = (a + i) | 0;
-    b = (b ^ a) | 0;
-  }
-  const ms = performance.now() - t;
-  if (a === b) console.error(''); // keeps the loop
-  return ms;
+  return child(['probe']).ms;
 }
 
 const probeBefore = cpuProbe();
