@@ -13,17 +13,21 @@ import { createUi, type Ui } from './ui.js';
 
 const SIGNAL_STATUS: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
-/** Aborts `controller` on the first SIGINT/SIGTERM; a second one exits at once. */
-function trapSignals(controller: AbortController, ui: Ui): { signal: () => string | null } {
+/**
+ * Aborts `controller` on the first SIGINT/SIGTERM; a second one exits at once.
+ * `current()` gives the command's Ui (its progress bars) and what stopping means for it.
+ */
+function trapSignals(controller: AbortController, current: () => { ui: Ui; stopping: string }): { signal: () => string | null } {
   let received: string | null = null;
   for (const name of Object.keys(SIGNAL_STATUS)) {
     process.on(name, () => {
+      const { ui, stopping } = current();
       if (received !== null) {
         ui.close();
         process.exit(SIGNAL_STATUS[name]);
       }
       received = name;
-      ui.warn(`${name} received: stopping (nothing partial is kept); press Ctrl-C again to quit at once`);
+      ui.warn(`${name} received: ${stopping}; press Ctrl-C again to quit at once`);
       controller.abort(new TrueFilmError('INTERRUPTED', `stopped by ${name}`));
     });
   }
@@ -105,8 +109,9 @@ async function commandDb(config: DbConfig, ui: Ui, signal: AbortSignal): Promise
 
 export async function main(argv: string[]): Promise<number> {
   let ui: Ui = createUi({ progress: false });
+  let stopping = 'stopping';
   const controller = new AbortController();
-  const signals = trapSignals(controller, ui);
+  const signals = trapSignals(controller, () => ({ ui, stopping }));
   try {
     const config = parseCommandLine(argv);
     switch (config.command) {
@@ -118,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'run':
         ui = createUi({ progress: config.progress });
+        stopping = 'stopping (nothing partial is loaded; the previous load stays)';
         await commandRun(config, ui, controller.signal);
         break;
       case 'db':
