@@ -1,6 +1,7 @@
 /**
- * A few workers that share one queue (batches of SPARQL, pages of the summary
- * API): each runs until the queue is empty or it fails.
+ * Waiting on work that runs at once: a few workers that share one queue
+ * (batches of SPARQL, pages of the summary API), and a command that serves
+ * until it is stopped.
  */
 import { isTrueFilmError } from './errors.js';
 
@@ -24,4 +25,10 @@ export async function runWorkers(count: number, worker: () => Promise<void>, sto
   const reasons = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
   const cause = reasons.find((r) => !isTrueFilmError(r, 'INTERRUPTED')) ?? reasons[0];
   if (cause !== undefined) throw cause;
+}
+
+/** Resolves when `signal` aborts (at once if it already has): a server's life until Ctrl-C. */
+export function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

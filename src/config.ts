@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TrueFilmError } from './errors.js';
+import { formatCount } from './format.js';
 
 export const VERSION = '0.1.0';
 export const CONTACT_URL = 'https://github.com/truefilm/truefilm';
@@ -199,7 +200,7 @@ class Problems {
 function positiveInt(problems: Problems, flag: string, text: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (text === undefined) return fallback;
   if (!/^\s*\d+\s*$/.test(text) || Number(text) < 1 || Number(text) > max) {
-    problems.add(`${flag} must be a whole number from 1 to ${max.toLocaleString('en-US')}, got ${JSON.stringify(text)}`);
+    problems.add(`${flag} must be a whole number from 1 to ${formatCount(max)}, got ${JSON.stringify(text)}`);
     return fallback;
   }
   return Number(text);
@@ -212,6 +213,11 @@ function portNumber(problems: Problems, flag: string, text: string | undefined, 
     return fallback;
   }
   return Number(text);
+}
+
+function httpUrl(problems: Problems, flag: string, text: string): string {
+  if (!/^https?:\/\/[^/]/i.test(text)) problems.add(`${flag} must be an http:// or https:// URL, got ${JSON.stringify(text)}`);
+  return text;
 }
 
 function databaseUrl(problems: Problems, flag: string, text: string | undefined): string | null {
@@ -294,14 +300,8 @@ export function parseCommandLine(argv: string[], env: Env = process.env): Config
     if (!/^\s*\d+(\.\d+)?\s*$/.test(text)) problems.add(`--min-budget must be a number of dollars, 0 or more, got ${JSON.stringify(text)}`);
     else minBudget = Number(text);
   }
-  const sparqlEndpoint = values['sparql-endpoint'] ?? env.TRUEFILM_SPARQL_ENDPOINT ?? DEFAULTS.sparqlEndpoint;
-  if (!/^https?:\/\/[^/]/i.test(sparqlEndpoint)) {
-    problems.add(`--sparql-endpoint must be an http:// or https:// URL, got ${JSON.stringify(sparqlEndpoint)}`);
-  }
-  const summaryEndpoint = values['summary-endpoint'] ?? env.TRUEFILM_SUMMARY_ENDPOINT ?? DEFAULTS.summaryEndpoint;
-  if (!/^https?:\/\/[^/]/i.test(summaryEndpoint)) {
-    problems.add(`--summary-endpoint must be an http:// or https:// URL, got ${JSON.stringify(summaryEndpoint)}`);
-  }
+  const sparqlEndpoint = httpUrl(problems, '--sparql-endpoint', values['sparql-endpoint'] ?? env.TRUEFILM_SPARQL_ENDPOINT ?? DEFAULTS.sparqlEndpoint);
+  const summaryEndpoint = httpUrl(problems, '--summary-endpoint', values['summary-endpoint'] ?? env.TRUEFILM_SUMMARY_ENDPOINT ?? DEFAULTS.summaryEndpoint);
   const metadata = values.metadata ?? env.TRUEFILM_METADATA ?? path.join(dataDir, DEFAULTS.metadataFile);
   if (metadata.trim() === '') problems.add('--metadata must name a file');
 

@@ -1,5 +1,10 @@
 /** Numbers and URLs as people read them. */
 
+/** A count as people read it: 4,994. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;

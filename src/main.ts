@@ -4,10 +4,11 @@
  * the status of SPEC section 2. The only place that exits.
  */
 import { writeFile } from 'node:fs/promises';
+import { whenAborted } from './concurrency.js';
 import { parseCommandLine, VERSION, type DbConfig, type RunConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { TrueFilmError, describeError, exitStatusFor } from './errors.js';
-import { formatMoney, formatRatio, maskUrl, textTable } from './format.js';
+import { formatCount, formatMoney, formatRatio, maskUrl, textTable } from './format.js';
 import { runPipeline, type PipelineResult } from './pipeline.js';
 import { createUi, type Ui } from './ui.js';
 
@@ -34,17 +35,15 @@ function trapSignals(controller: AbortController, current: () => { ui: Ui; stopp
   return { signal: () => received };
 }
 
-const n = (x: number): string => x.toLocaleString('en-US');
-
-function printSummary(result: PipelineResult, ui: Ui): void {
+function printSummary(result: PipelineResult): void {
   const { report, top } = result;
   const m = report.metadata;
   const lines = [
     '',
-    `Loaded ${report.load.films.toLocaleString('en-US')} films, ${report.load.genres} genres, ${report.load.production_companies} production companies.`,
-    `CSV: ${m.rows.toLocaleString('en-US')} rows, ${m.malformed} malformed, ${m.duplicates} duplicate${m.duplicates === 1 ? '' : 's'}, ${m.eligible.toLocaleString('en-US')} eligible, ${m.selected.toLocaleString('en-US')} selected` +
+    `Loaded ${formatCount(report.load.films)} films, ${report.load.genres} genres, ${report.load.production_companies} production companies.`,
+    `CSV: ${formatCount(m.rows)} rows, ${m.malformed} malformed, ${m.duplicates} duplicate${m.duplicates === 1 ? '' : 's'}, ${formatCount(m.eligible)} eligible, ${formatCount(m.selected)} selected` +
       (m.bad_literals > 0 ? `, ${m.bad_literals} unparseable genre/company lists` : ''),
-    `Wikipedia matches: ${n(report.matches.wikidata)} by Wikidata, ${report.matches.cirrus > 0 ? `${n(report.matches.cirrus)} by CirrusSearch, ` : ''}${n(report.matches.title)} by title, ${n(report.matches.none)} none; ${n(report.matches.with_abstract)} with an abstract.`,
+    `Wikipedia matches: ${formatCount(report.matches.wikidata)} by Wikidata, ${report.matches.cirrus > 0 ? `${formatCount(report.matches.cirrus)} by CirrusSearch, ` : ''}${formatCount(report.matches.title)} by title, ${formatCount(report.matches.none)} none; ${formatCount(report.matches.with_abstract)} with an abstract.`,
     '',
     top.length === 0
       ? 'No film qualified: check --min-budget and the input.'
@@ -67,7 +66,6 @@ function printSummary(result: PipelineResult, ui: Ui): void {
       : 'Open it: psql "$DATABASE_URL" · npm run dashboard (http://127.0.0.1:8502/)',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  void ui;
 }
 
 async function commandRun(config: RunConfig, ui: Ui, signal: AbortSignal): Promise<void> {
@@ -81,7 +79,7 @@ async function commandRun(config: RunConfig, ui: Ui, signal: AbortSignal): Promi
       });
     });
   }
-  printSummary(result, ui);
+  printSummary(result);
 }
 
 async function commandDb(config: DbConfig, ui: Ui, signal: AbortSignal): Promise<void> {
@@ -99,7 +97,7 @@ async function commandDb(config: DbConfig, ui: Ui, signal: AbortSignal): Promise
       ].join('\n'),
     );
     if (db.embedded?.startedHere) {
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await whenAborted(signal);
       ui.info('stopping the embedded PostgreSQL…');
     }
   } finally {

@@ -85,54 +85,49 @@ interface FoundPages {
  * result equals the sequential order's: all answers first, then the scan.
  */
 async function findPages(config: RunConfig, films: Film[], files: string[], ui: Ui, signal: AbortSignal, timed: Timed): Promise<FoundPages> {
-  const both = new AbortController();
-  const abortBoth = (): void => both.abort(signal.reason);
-  signal.addEventListener('abort', abortBoth, { once: true });
+  // the user's stop, or the first of the two failing, stops both
+  const stop = new AbortController();
+  const both = AbortSignal.any([signal, stop.signal]);
   const wanted = new WantedKeys(titleKeys(films));
   const ids = [...new Set(films.map((f) => f.imdbId).filter((id): id is string => id !== null))];
-  try {
-    const asking = timed('wikidata', () =>
-      runWikidata(ids, {
-        endpoint: config.sparqlEndpoint,
-        dataDir: config.dataDir,
-        offline: config.offline,
-        require: config.requireWikidata,
-        ui,
-        signal: both.signal,
-        onArticles: (answers) => wanted.add([...answers.values()].flatMap((articles) => articles.map((a) => a.key))),
-      }).finally(() => wanted.close()),
-    );
-    const scanning =
-      files.length === 0
-        ? Promise.resolve(null)
-        : timed('abstracts', () => runAbstracts(files, wanted, { threads: config.threads, ui, signal: both.signal, imdbIds: ids }));
-    // the first failure stops the other
-    asking.catch(() => both.abort());
-    scanning.catch(() => both.abort());
-    const [wikidata, scan] = await Promise.all([asking, scanning]);
-    const matched = runMatch({ films, wikidata: wikidata.articles, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb });
+  const asking = timed('wikidata', () =>
+    runWikidata(ids, {
+      endpoint: config.sparqlEndpoint,
+      dataDir: config.dataDir,
+      offline: config.offline,
+      require: config.requireWikidata,
+      ui,
+      signal: both,
+      onArticles: (answers) => wanted.add([...answers.values()].flatMap((articles) => articles.map((a) => a.key))),
+    }).finally(() => wanted.close()),
+  );
+  const scanning =
+    files.length === 0
+      ? Promise.resolve(null)
+      : timed('abstracts', () => runAbstracts(files, wanted, { threads: config.threads, ui, signal: both, imdbIds: ids }));
+  asking.catch(() => stop.abort());
+  scanning.catch(() => stop.abort());
+  const [wikidata, scan] = await Promise.all([asking, scanning]);
+  const matched = runMatch({ films, wikidata: wikidata.articles, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb });
 
-    // Pages whose dump abstract is missing or not prose: the REST page summary fills in.
-    const { extracts, report: summaries } = await timed('summaries', () =>
-      runSummaries(pagesWithoutAbstract(matched.matches), {
-        endpoint: config.summaryEndpoint,
-        dataDir: config.dataDir,
-        offline: config.offline,
-        ui,
-        signal,
-      }),
-    );
-    const filled = fillAbstracts(matched.matches, extracts);
-    const matches: MatchResult = { ...matched, matches: filled, report: countMatches(filled) };
-    return {
-      matches,
-      summaries,
-      wikidata: wikidata.report,
-      abstracts: scan?.report ?? { files: 0, bytes: 0, docs: 0, threads: config.threads, malformed_docs: 0 },
-    };
-  } finally {
-    signal.removeEventListener('abort', abortBoth);
-  }
+  // Pages whose dump abstract is missing or not prose: the REST page summary fills in.
+  const { extracts, report: summaries } = await timed('summaries', () =>
+    runSummaries(pagesWithoutAbstract(matched.matches), {
+      endpoint: config.summaryEndpoint,
+      dataDir: config.dataDir,
+      offline: config.offline,
+      ui,
+      signal,
+    }),
+  );
+  const filled = fillAbstracts(matched.matches, extracts);
+  const matches: MatchResult = { ...matched, matches: filled, report: countMatches(filled) };
+  return {
+    matches,
+    summaries,
+    wikidata: wikidata.report,
+    abstracts: scan?.report ?? { files: 0, bytes: 0, docs: 0, threads: config.threads, malformed_docs: 0 },
+  };
 }
 
 export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal, hooks: PipelineHooks = {}): Promise<PipelineResult> {

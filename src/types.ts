@@ -1,4 +1,15 @@
 /** The records that pass between stages. Stages share these and never import each other. */
+import type { AbstractVerdict } from './abstract-quality.js';
+
+/** Abstracts refused as not prose, by reason (src/abstract-quality.ts). */
+export type RejectedAbstracts = Record<Exclude<AbstractVerdict, 'prose'>, number>;
+
+/** An English Wikipedia article as Wikidata names it. */
+export interface ArticleRef {
+  /** the page key (src/keys.ts keyFromUrl): percent-decoded, '_' read as a space */
+  key: string;
+  url: string;
+}
 
 export interface NamedRef {
   id: number;
@@ -138,7 +149,7 @@ export interface RunReport {
   summaries: SummaryReport;
   matches: MatchesReport;
   /** abstracts of matched pages that were refused as not prose, by reason */
-  rejected_abstracts: Record<'infobox' | 'markup' | 'disambiguation' | 'fragment', number>;
+  rejected_abstracts: RejectedAbstracts;
   load: LoadReport;
   timings_ms: Record<string, number>;
 }

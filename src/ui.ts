@@ -4,7 +4,7 @@
  * every few seconds, so CI logs and `docker logs` stay readable.
  */
 import cliProgress from 'cli-progress';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatCount, formatDuration } from './format.js';
 
 export interface Task {
   /** sets the amount done so far */
@@ -42,7 +42,7 @@ function describe(unit: 'bytes' | 'items', done: number, total: number, startedA
   const amount =
     unit === 'bytes'
       ? `${formatBytes(done)} of ${formatBytes(total)}${pct}, ${formatBytes(rate)}/s`
-      : `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}${pct}`;
+      : `${formatCount(done)} of ${formatCount(total)}${pct}`;
   const eta = rate > 0 && total > done ? `, ETA ${formatDuration(((total - done) / rate) * 1000)}` : '';
   return amount + eta;
 }

@@ -2,18 +2,14 @@
  * `truefilm dashboard`: opens the database (DATABASE_URL or the embedded
  * server), serves the dashboard until Ctrl-C, then closes both.
  */
+import { whenAborted } from '../concurrency.js';
 import type { DashboardConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
-import { maskUrl } from '../format.js';
+import { formatCount, maskUrl } from '../format.js';
 import type { Ui } from '../ui.js';
 import { startDashboard } from './server.js';
 
 export { startDashboard, type DashboardOptions, type RunningDashboard } from './server.js';
-
-function aborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-}
 
 export async function commandDashboard(config: DashboardConfig, ui: Ui, signal: AbortSignal): Promise<void> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ui });
@@ -29,11 +25,11 @@ export async function commandDashboard(config: DashboardConfig, ui: Ui, signal: 
           ? '  no data has been loaded yet: run `npm run demo` (sample data) or `truefilm run` into this database'
           : films === undefined
             ? ''
-            : `  ${films.toLocaleString('en-US')} films loaded`,
+            : `  ${formatCount(films)} films loaded`,
         '  press Ctrl-C to stop',
       ];
       process.stdout.write(lines.filter((l) => l !== '').join('\n') + '\n');
-      await aborted(signal);
+      await whenAborted(signal);
       ui.info('stopping the dashboard…');
     } finally {
       await dashboard.close();

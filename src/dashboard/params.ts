@@ -5,11 +5,11 @@
  */
 import { TrueFilmError } from '../errors.js';
 
-export const MAX_LIMIT = 1000;
-export const DEFAULT_LIMIT = 100;
-export const MAX_TEXT = 200;
+const MAX_LIMIT = 1000;
+const DEFAULT_LIMIT = 100;
+const MAX_TEXT = 200;
 
-export const FILM_SORTS = ['rank', 'title', 'year', 'budget', 'revenue', 'ratio', 'rating'] as const;
+const FILM_SORTS = ['rank', 'title', 'year', 'budget', 'revenue', 'ratio', 'rating'] as const;
 export type FilmSort = (typeof FILM_SORTS)[number];
 export type SortOrder = 'asc' | 'desc';
 

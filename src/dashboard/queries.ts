@@ -4,7 +4,7 @@
  * bind parameters only (sort columns come from a fixed whitelist).
  */
 import pg from 'pg';
-import { CONNECT_TIMEOUT_MS, databaseError } from '../db/connect.js';
+import { CONNECT_TIMEOUT_MS, databaseError, withTransaction } from '../db/connect.js';
 import { LOADS_TABLE, quoteIdent } from '../db/schema.js';
 import type { CompanyQuery, FilmQuery, FilmSort } from './params.js';
 
@@ -12,7 +12,7 @@ import type { CompanyQuery, FilmQuery, FilmSort } from './params.js';
 const S = quoteIdent('public');
 
 /** A query taking longer than this is cancelled by the server. */
-export const STATEMENT_TIMEOUT_MS = 15_000;
+const STATEMENT_TIMEOUT_MS = 15_000;
 
 export interface Reader {
   /** Runs `fn` in a read-only transaction on a pooled connection. */
@@ -41,21 +41,12 @@ export function createReader(url: string, poolSize = 4): Reader {
       } catch (err) {
         throw databaseError(err, url, 'connecting');
       }
-      let broken: Error | undefined;
       try {
-        await client.query('BEGIN TRANSACTION READ ONLY');
-        try {
-          const result = await fn(client);
-          await client.query('COMMIT');
-          return result;
-        } catch (err) {
-          await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-          throw err;
-        }
+        return await withTransaction(client, () => fn(client), 'BEGIN TRANSACTION READ ONLY');
       } catch (err) {
         throw databaseError(err, url, 'reading the data');
       } finally {
-        client.release(broken);
+        client.release();
       }
     },
     close: () => (closed ??= pool.end()),
@@ -64,8 +55,8 @@ export function createReader(url: string, poolSize = 4): Reader {
 
 // ---- the data -------------------------------------------------------------
 
-export const EMPTY_MESSAGE = 'No data has been loaded into this database yet.';
-export const EMPTY_HINT =
+const EMPTY_MESSAGE = 'No data has been loaded into this database yet.';
+const EMPTY_HINT =
   'Run `npm run demo` (the bundled sample, no network needed) or `truefilm run` (the full data set) against the same database, then reload this page.';
 
 export interface EmptyState {
@@ -76,9 +67,19 @@ export interface EmptyState {
 
 export const EMPTY_STATE: EmptyState = { empty: true, message: EMPTY_MESSAGE, hint: EMPTY_HINT };
 
+async function tableExists(client: pg.ClientBase, name: string): Promise<boolean> {
+  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [name]);
+  return rows[0]!.present;
+}
+
 /** True when a load has happened: the films table exists. */
-export async function hasData(client: pg.ClientBase): Promise<boolean> {
-  const { rows } = await client.query<{ films: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS films`, ['public.films']);
+export function hasData(client: pg.ClientBase): Promise<boolean> {
+  return tableExists(client, 'public.films');
+}
+
+/** How many films the last load holds. */
+export async function countFilms(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ films: number }>(`SELECT count(*)::integer AS films FROM ${S}.films`);
   return rows[0]!.films;
 }
 
@@ -259,8 +260,7 @@ export async function querySummary(client: pg.ClientBase): Promise<Summary> {
   const t = totals.rows[0];
   const best = await client.query(`SELECT id, title, year, ratio FROM ${S}.films ORDER BY rank LIMIT 1`);
   let load: Summary['load'] = null;
-  const loads = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [`public.${LOADS_TABLE}`]);
-  if (loads.rows[0]!.present) {
+  if (await tableExists(client, `public.${LOADS_TABLE}`)) {
     const latest = await client.query(
       `SELECT loaded_at, (SELECT count(*)::integer FROM ${S}.${LOADS_TABLE}) AS loads,
               CASE WHEN jsonb_typeof(report #> '{metadata,rows}') = 'number' THEN (report #>> '{metadata,rows}')::float8 END AS csv_rows,

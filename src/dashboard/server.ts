@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
 import { TrueFilmError, describeError, isTrueFilmError } from '../errors.js';
 import { maskUrl } from '../format.js';
 import type { Ui } from '../ui.js';
@@ -19,6 +20,7 @@ import { parseCompanyQuery, parseFilmId, parseFilmQuery, parseNoParams } from '.
 import {
   EMPTY_STATE,
   createReader,
+  countFilms,
   hasData,
   queryCompanies,
   queryFilm,
@@ -49,7 +51,7 @@ export interface RunningDashboard {
   close(): Promise<void>;
 }
 
-export const API_ENDPOINTS = [
+const API_ENDPOINTS = [
   'GET /api/summary',
   'GET /api/films?limit=&offset=&genre=&company=&q=&sort=&order=',
   'GET /api/films/:id',
@@ -142,30 +144,25 @@ function sendJson(req: http.IncomingMessage, res: http.ServerResponse, status: n
 // ---- routes ---------------------------------------------------------------
 
 async function api(pathname: string, params: URLSearchParams, reader: Reader): Promise<[number, unknown]> {
+  /** `query`'s answer once a load has happened; before, the empty state with the endpoint's own empty fields. */
+  const whenLoaded = async (query: (c: pg.ClientBase) => Promise<unknown>, empty: object = {}): Promise<[number, unknown]> => [
+    200,
+    await reader.read(async (c) => ((await hasData(c)) ? query(c) : { ...EMPTY_STATE, ...empty })),
+  ];
   switch (pathname) {
     case '/api/summary':
       parseNoParams(params, pathname);
-      return [200, await reader.read(async (c) => ((await hasData(c)) ? querySummary(c) : EMPTY_STATE))];
+      return whenLoaded(querySummary);
     case '/api/films': {
       const query = parseFilmQuery(params);
-      return [
-        200,
-        await reader.read(async (c) =>
-          (await hasData(c)) ? queryFilms(c, query) : { ...EMPTY_STATE, films: [], total: 0, limit: query.limit, offset: query.offset },
-        ),
-      ];
+      return whenLoaded((c) => queryFilms(c, query), { films: [], total: 0, limit: query.limit, offset: query.offset });
     }
     case '/api/genres':
       parseNoParams(params, pathname);
-      return [200, await reader.read(async (c) => ((await hasData(c)) ? queryGenres(c) : { ...EMPTY_STATE, genres: [] }))];
+      return whenLoaded(queryGenres, { genres: [] });
     case '/api/production-companies': {
       const query = parseCompanyQuery(params);
-      return [
-        200,
-        await reader.read(async (c) =>
-          (await hasData(c)) ? queryCompanies(c, query) : { ...EMPTY_STATE, companies: [], total: 0, min_films: query.minFilms },
-        ),
-      ];
+      return whenLoaded((c) => queryCompanies(c, query), { companies: [], total: 0, min_films: query.minFilms });
     }
   }
   const film = /^\/api\/films\/([^/]+)$/.exec(pathname);
@@ -230,7 +227,7 @@ function createHandler(assets: Map<string, Asset>, reader: Reader, ui: Ui | unde
 }
 
 /** What to open in a browser: a wildcard address means this machine. */
-export function browserUrl(host: string, port: number): string {
+function browserUrl(host: string, port: number): string {
   const shown = host === '' || host === '0.0.0.0' || host === '::' || host === '[::]' ? 'localhost' : host;
   return `http://${shown.includes(':') && !shown.startsWith('[') ? `[${shown}]` : shown}:${port}/`;
 }
@@ -287,12 +284,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   return {
     url: browserUrl(host, port),
     port,
-    filmsLoaded: () =>
-      reader.read(async (c) => {
-        if (!(await hasData(c))) return null;
-        const { rows } = await c.query<{ films: number }>('SELECT count(*)::integer AS films FROM public.films');
-        return rows[0]!.films;
-      }),
+    filmsLoaded: () => reader.read(async (c) => ((await hasData(c)) ? countFilms(c) : null)),
     close: () =>
       (closed ??= (async () => {
         await new Promise<void>((resolve) => {

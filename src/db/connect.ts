@@ -117,7 +117,7 @@ export async function withClient<T>(url: string, fn: (client: pg.Client) => Prom
 }
 
 /** Runs `fn` in a transaction; rolls back on any error. */
-export async function withTransaction<T>(client: pg.Client, fn: () => Promise<T>, mode = 'BEGIN'): Promise<T> {
+export async function withTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>, mode = 'BEGIN'): Promise<T> {
   await client.query(mode);
   try {
     const result = await fn();

@@ -28,7 +28,7 @@ import { backoffDelay, isRetryableStatus, isTransientNetworkError, networkErrorC
 /** Wikimedia's User-Agent policy: tool/version (contact). */
 export const USER_AGENT = `TrueFilm/${VERSION} (${CONTACT_URL})`;
 
-export const HTTP_DEFAULTS = {
+const HTTP_DEFAULTS = {
   userAgent: USER_AGENT,
   concurrency: 4,
   timeoutMs: 60_000,
@@ -93,7 +93,7 @@ export interface HttpResponse {
   body: string;
 }
 
-export interface HttpStats {
+interface HttpStats {
   /** HTTP requests sent, retries included */
   requests: number;
   /** requests that were a retry of an earlier one */

@@ -16,7 +16,7 @@ export interface InflatedChunk {
 }
 
 /** A buffer that zlib filled from end to end (and so no longer writes into). */
-export function whole(bytes: Uint8Array): boolean {
+function whole(bytes: Uint8Array): boolean {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
 }
 
@@ -42,11 +42,19 @@ export class Carry {
   length = 0;
   start = 0;
   readonly #size: number;
+  /** a whole buffer this large or larger goes to a worker as it is (sendWith) */
+  readonly #wholeFrom: number;
 
   /** `chunkSize`: about how many bytes a chunk holds */
   constructor(chunkSize: number) {
-    this.#size = Math.min(chunkSize, 1 << 20) + 4096;
+    this.#wholeFrom = Math.min(chunkSize, 1 << 20);
+    this.#size = this.#wholeFrom + 4096;
     this.buf = Buffer.allocUnsafeSlow(this.#size);
+  }
+
+  /** `data` is a buffer zlib filled whole, large enough to be sent as it is rather than copied. */
+  takesWhole(data: Uint8Array): boolean {
+    return whole(data) && data.length >= this.#wholeFrom;
   }
 
   /** Empties the carry: its next byte is the file's byte `start`. */

@@ -40,7 +40,7 @@ import { TrueFilmError } from '../errors.js';
 import { urlFromKey } from '../keys.js';
 import { FNV_OFFSET, FNV_PRIME, hashKey } from './hash.js';
 import type { KeyTable } from './keytable.js';
-import { appendAt, Carry, whole, type InflatedChunk } from './carry.js';
+import { appendAt, Carry, type InflatedChunk } from './carry.js';
 import { DEFAULT_MAX_DOC_BYTES, type ImdbHit, type Malformed, type ScanHit, type ScanOutput } from './scanner.js';
 
 const SAMPLES = 10;
@@ -79,12 +79,6 @@ export class ImdbTable {
   /** the wanted id (as it was given) with this number, or undefined */
   get(n: number): string | undefined {
     return this.#ids.get(n);
-  }
-
-  /** the wanted id that an `external_link` entry links to, or undefined */
-  ofLink(link: string): string | undefined {
-    const m = IMDB_LINK.exec(link);
-    return m ? this.#ids.get(Number(m[1])) : undefined;
   }
 }
 
@@ -249,23 +243,17 @@ export class CirrusScanner {
     let at = 0;
     while (at < len && this.#mode !== Mode.Done) {
       switch (this.#mode) {
-        case Mode.Seek: {
-          const n = buf.indexOf(NL, at);
-          if (n < 0) {
-            at = len;
-          } else {
-            at = n + 1;
-            this.#startLine(this.#pos + at);
-          }
-          break;
-        }
         case Mode.Line:
           at = this.#carryLen > 0 ? this.#finishCarried(buf, at) : this.#linesInPlace(buf, at);
           break;
+        case Mode.Seek:
         case Mode.Skip: {
+          // to the next line start (skipping: the rest of a line too large, whose last byte tells if it was whole)
           const n = buf.indexOf(NL, at);
-          const last = lastNonSpace(buf, at, n < 0 ? len : n);
-          if (last >= 0) this.#skipLast = last;
+          if (this.#mode === Mode.Skip) {
+            const last = lastNonSpace(buf, at, n < 0 ? len : n);
+            if (last >= 0) this.#skipLast = last;
+          }
           if (n < 0) {
             at = len;
           } else {
@@ -568,8 +556,9 @@ export class CirrusScanner {
         if (typeof link !== 'string') continue;
         const m = IMDB_LINK.exec(link);
         if (!m) continue;
-        titles.add(Number(m[1]));
-        const id = this.#imdb.ofLink(link);
+        const n = Number(m[1]);
+        titles.add(n);
+        const id = this.#imdb.get(n);
         if (id !== undefined && !ids.includes(id)) ids.push(id);
       }
     }
@@ -664,7 +653,7 @@ export class LineCutter {
       this.#carry.append(bytes.subarray(n + 1));
       return this.#cut([]);
     }
-    if (whole(data) && bytes.length >= Math.min(this.#chunkSize, 1 << 20)) {
+    if (this.#carry.takesWhole(data)) {
       const lineStart = this.#carry.length === 0 || this.#carry.buf[this.#carry.length - 1] === NL;
       const c = lastCut(bytes, 0, bytes.length, lineStart, abs);
       if (c > 0) {

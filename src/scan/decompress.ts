@@ -17,7 +17,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
-import { TrueFilmError, isTrueFilmError } from '../errors.js';
+import { TrueFilmError, isTrueFilmError, type ErrorCode } from '../errors.js';
 import { LineCutter } from './cirrus.js';
 import type { InflatedChunk } from './carry.js';
 import { DocCutter, drain, gunzipBuffers } from './gzip.js';
@@ -125,12 +125,24 @@ export async function* decompressChunks(file: string, compression: 'gzip' | 'bzi
     for (const chunk of cutter.end()) yield { ...chunk, format };
   } catch (err) {
     // the cutters know offsets, not files
-    if (isTrueFilmError(err) && err.input === undefined) {
-      const where = err.code === 'DUMP_TRUNCATED' ? ' (of the uncompressed data)' : '';
-      throw new TrueFilmError(err.code, err.message + where, { input: file, offset: err.offset, hint: err.hint, cause: err });
-    }
+    if (isTrueFilmError(err) && err.input === undefined) throw inInput(err, file, true, err);
     throw err;
   }
+}
+
+/**
+ * An error that knows an offset but not its file (a cutter's, a worker's),
+ * as the user reads it: naming the file, and saying that a truncation's
+ * offset counts uncompressed bytes when the file is compressed.
+ */
+export function inInput(
+  error: { code: ErrorCode; message: string; offset?: number; hint?: string },
+  file: string,
+  compressed: boolean,
+  cause?: unknown,
+): TrueFilmError {
+  const where = compressed && error.offset !== undefined && error.code === 'DUMP_TRUNCATED' ? ' (of the uncompressed data)' : '';
+  return new TrueFilmError(error.code, error.message + where, { input: file, offset: error.offset, hint: error.hint, cause });
 }
 
 /** The executable `name` on the PATH, or null. */

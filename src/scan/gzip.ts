@@ -20,16 +20,14 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { TrueFilmError } from '../errors.js';
-import { Carry, whole, type InflatedChunk } from './carry.js';
-import { DEFAULT_MAX_DOC_BYTES, DOC_START, feedClose, truncatedError } from './scanner.js';
+import { Carry, type InflatedChunk } from './carry.js';
+import { DEFAULT_MAX_DOC_BYTES, DOC_START, feedClose, splitDocStart, TAIL_WINDOW, truncatedError } from './scanner.js';
 
 export interface CutterOptions {
   /** inflated bytes per chunk, about */
   chunkSize: number;
   maxDocBytes?: number;
 }
-
-const TAIL_WINDOW = 64;
 
 export class DocCutter {
   readonly #chunkSize: number;
@@ -46,11 +44,6 @@ export class DocCutter {
     this.#chunkSize = Math.max(1, options.chunkSize);
     this.#maxDoc = options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
     this.#carry = new Carry(this.#chunkSize);
-  }
-
-  /** inflated bytes seen so far */
-  get total(): number {
-    return this.#total;
   }
 
   /**
@@ -76,7 +69,7 @@ export class DocCutter {
       return this.#cut([]);
     }
     // a large whole buffer goes as it is, unless a `<doc>` straddles its start
-    if (whole(data) && bytes.length >= Math.min(this.#chunkSize, 1 << 20) && !this.#straddles(bytes)) {
+    if (this.#carry.takesWhole(data) && splitDocStart(this.#carry.buf, this.#carry.length, bytes, 0) === 0) {
       const first = bytes.indexOf(DOC_START);
       const last = first < 0 ? -1 : bytes.lastIndexOf(DOC_START);
       if (last > first) {
@@ -118,19 +111,6 @@ export class DocCutter {
       return [];
     }
     return [this.#carry.send(this.#carry.length, true)];
-  }
-
-  /** A `<doc>` that starts in the carry's last bytes and ends in `bytes`. */
-  #straddles(bytes: Uint8Array): boolean {
-    for (let k = Math.min(4, this.#carry.length); k >= 1; k--) {
-      let ok = true;
-      for (let m = 0; m < 5 && ok; m++) {
-        const b = m < k ? this.#carry.buf[this.#carry.length - k + m] : bytes[m - k];
-        ok = b === DOC_START[m];
-      }
-      if (ok) return true;
-    }
-    return false;
   }
 }
 

@@ -55,7 +55,7 @@ import type { KeyTable } from './keytable.js';
 export const DEFAULT_MAX_DOC_BYTES = 8 << 20;
 const SAMPLES = 10;
 /** bytes kept while skipping, for the check of the file's last bytes */
-const TAIL_WINDOW = 64;
+export const TAIL_WINDOW = 64;
 
 export interface ScannerOptions {
   /** absolute offset of the first byte pushed */
@@ -129,6 +129,19 @@ const enum Mode {
 }
 
 export const DOC_START = Buffer.from('<doc>');
+
+/**
+ * A `<doc>` that starts in tail[len - k, len) and goes on at next[at]: its k
+ * (1 to 4, the largest that fits, and at most `maxK`), or 0 when there is none.
+ */
+export function splitDocStart(tail: Uint8Array, len: number, next: Uint8Array, at: number, maxK = 4): number {
+  for (let k = Math.min(4, len, maxK); k >= 1; k--) {
+    let m = 0;
+    while (m < 5 && (m < k ? tail[len - k + m] : next[at + m - k]) === DOC_START[m]) m++;
+    if (m === 5) return k;
+  }
+  return 0;
+}
 const DOC_CLOSE = Buffer.from('</doc>');
 const FEED_CLOSE = Buffer.from('</feed>');
 const LINKS_OPEN = Buffer.from('<links');
@@ -353,25 +366,18 @@ export class DocScanner {
    */
   #advanceCarry(buf: Buffer, at: number): number {
     const absAt = this.#pos + at;
-    // a `<doc>` that starts in the carry's last 4 bytes and ends in buf
-    for (let k = Math.min(4, this.#carryLen); k >= 1; k--) {
+    // a `<doc>` that starts in the carry's last 4 bytes (not before where the search resumes) and ends in buf
+    const k = splitDocStart(this.#carry, this.#carryLen, buf, at, absAt - this.#searchFrom);
+    if (k > 0) {
       const start = absAt - k;
-      if (start < this.#searchFrom) continue;
-      let ok = true;
-      for (let m = 0; m < 5 && ok; m++) {
-        const b = m < k ? this.#carry[this.#carryLen - k + m] : at + m - k < buf.length ? buf[at + m - k] : -1;
-        ok = b === DOC_START[m];
-      }
-      if (ok) {
-        // the segment is carry[..carryLen-k]; the new one starts with the fragment
-        const fragment = Buffer.from(this.#carry.subarray(this.#carryLen - k, this.#carryLen));
-        this.#docStart(start, this.#carry, this.#segStart - this.#carryStart, this.#carryLen - k);
-        if (this.#mode === Mode.Done) return buf.length;
-        this.#carryLen = 0;
-        this.#carryStart = start;
-        this.#append(fragment, 0, k);
-        return at;
-      }
+      // the segment is carry[..carryLen-k]; the new one starts with the fragment
+      const fragment = Buffer.from(this.#carry.subarray(this.#carryLen - k, this.#carryLen));
+      this.#docStart(start, this.#carry, this.#segStart - this.#carryStart, this.#carryLen - k);
+      if (this.#mode === Mode.Done) return buf.length;
+      this.#carryLen = 0;
+      this.#carryStart = start;
+      this.#append(fragment, 0, k);
+      return at;
     }
     const searchAt = Math.max(at, this.#searchFrom - this.#pos);
     const q = searchAt < buf.length ? buf.indexOf(DOC_START, searchAt) : -1;
@@ -502,7 +508,7 @@ export class DocScanner {
   #docStart(abs: number, buf: Buffer, from: number, to: number): void {
     switch (this.#mode) {
       case Mode.Header:
-        this.#closeHeader(buf, from, to, abs);
+        this.#closeHeader(buf, from, to);
         break;
       case Mode.Doc:
         if (to - from > this.#maxDoc) {
@@ -533,7 +539,7 @@ export class DocScanner {
   }
 
   /** The header ends where the first `<doc>` starts (`end`: the absolute offset there). */
-  #closeHeader(buf: Buffer, from: number, to: number, _end: number): void {
+  #closeHeader(buf: Buffer, from: number, to: number): void {
     const bytes = buf.subarray(from, to);
     const after = readHeader(bytes, bytes.length, true);
     this.#headerChecked = true;

@@ -38,13 +38,11 @@ const encoder = new TextEncoder();
 
 export class WantedKeys {
   readonly #set = new Set<string>();
-  readonly #keys: string[] = [];
   readonly #data = new GrowableSharedArrayBuffer(64 << 10, { maxByteLength: MAX_DATA });
   readonly #ends = new GrowableSharedArrayBuffer(4 * 4096, { maxByteLength: 4 * (MAX_KEYS + HEADER) });
   #used = 0;
   #closed = false;
   readonly #waiters: (() => void)[] = [];
-  readonly #listeners: (() => void)[] = [];
 
   constructor(initial?: Iterable<string>) {
     if (initial) this.add(initial);
@@ -53,10 +51,9 @@ export class WantedKeys {
   /** Adds page keys; may be called at any time until close(). */
   add(keys: Iterable<string>): void {
     if (this.#closed) throw new TrueFilmError('INTERNAL', 'a wanted key was added after close()');
-    let added = false;
     for (const key of keys) {
       if (this.#set.has(key)) continue;
-      if (this.#keys.length >= MAX_KEYS) throw new TrueFilmError('INTERNAL', `more than ${MAX_KEYS} wanted keys`);
+      if (this.#set.size >= MAX_KEYS) throw new TrueFilmError('INTERNAL', `more than ${MAX_KEYS} wanted keys`);
       const bytes = encoder.encode(key);
       const end = this.#used + bytes.length;
       if (end > this.#data.byteLength) {
@@ -65,16 +62,13 @@ export class WantedKeys {
       }
       new Uint8Array(this.#data).set(bytes, this.#used);
       this.#used = end;
-      const slot = HEADER + this.#keys.length;
+      const slot = HEADER + this.#set.size;
       if (4 * (slot + 1) > this.#ends.byteLength) this.#ends.grow(Math.min(4 * (MAX_KEYS + HEADER), this.#ends.byteLength * 2));
       const ends = new Int32Array(this.#ends);
       ends[slot] = end;
       this.#set.add(key);
-      this.#keys.push(key);
-      Atomics.store(ends, 0, this.#keys.length);
-      added = true;
+      Atomics.store(ends, 0, this.#set.size);
     }
-    if (added) for (const listener of this.#listeners) listener();
   }
 
   /** No more keys will come. */
@@ -99,23 +93,13 @@ export class WantedKeys {
 
   /** The number of keys logged so far: keys [0, version) are the ones a task stamped with it saw. */
   get version(): number {
-    return this.#keys.length;
-  }
-
-  /** The key with this index in the log (the order of addition). */
-  keyAt(index: number): string {
-    return this.#keys[index]!;
+    return this.#set.size;
   }
 
   /** Resolves once close() has been called. */
   whenClosed(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  /** Calls `listener` after every add() that added a key. */
-  onAdd(listener: () => void): void {
-    this.#listeners.push(listener);
   }
 
   /** The shared log, for the workers. */

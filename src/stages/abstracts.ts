@@ -29,9 +29,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { TrueFilmError } from '../errors.js';
-import { formatBytes } from '../format.js';
-import { compressionOf, decompressChunks, sniffFormat, SNIFF_BYTES, type Compression, type DumpFormat } from '../scan/decompress.js';
-import type { InflatedChunk } from '../scan/carry.js';
+import { formatBytes, formatCount } from '../format.js';
+import { compressionOf, decompressChunks, inInput, sniffFormat, SNIFF_BYTES, type Compression, type DumpFormat, type FormatChunk } from '../scan/decompress.js';
 import { KeyTable } from '../scan/keytable.js';
 import type { ScanOutput } from '../scan/scanner.js';
 import type { ChunkTask, RangeTask, ScanContext, ScanTask, TaskResult } from '../scan/task.js';
@@ -294,10 +293,7 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
     }
   };
   const check = (result: TaskResult, input: Input): void => {
-    if (!result.error) return;
-    const { code, message, offset, hint } = result.error;
-    const where = input.compression !== 'none' && offset !== undefined && code === 'DUMP_TRUNCATED' ? ' (of the uncompressed data)' : '';
-    throw new TrueFilmError(code, message + where, { input: input.file, offset, hint });
+    if (result.error) throw inInput(result.error, input.file, input.compression !== 'none');
   };
   const before = (seen: [number, number] | undefined, input: number, offset: number): boolean =>
     seen !== undefined && (seen[0] < input || (seen[0] === input && seen[1] <= offset));
@@ -324,11 +320,19 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
     malformed += output.malformed;
     for (const m of output.samples) samples.push({ input, ...m });
   };
+  /** a first-pass task's result: checked, counted, its hits taken; its output */
+  const firstPass = (result: TaskResult, input: number): ScanOutput => {
+    check(result, inputs[input]!);
+    const output = result.outputs[0]!;
+    count(output, input);
+    take(output, input);
+    return output;
+  };
 
   const lanes = new Lanes(poolSize * 2);
   /** a chunk's parts move to the worker (each part's memory is the chunk's alone) */
-  const sendChunk = (chunk: InflatedChunk, format: DumpFormat, from: number, to?: number): Promise<TaskResult> => {
-    const task: ChunkTask = { ...base, format, kind: 'chunk', parts: chunk.parts, start: chunk.start, last: chunk.last, from, to, index: false };
+  const sendChunk = (chunk: FormatChunk, from: number, to?: number): Promise<TaskResult> => {
+    const task: ChunkTask = { ...base, format: chunk.format, kind: 'chunk', parts: chunk.parts, start: chunk.start, last: chunk.last, from, to, index: false };
     return dispatch(task, [...new Set(chunk.parts.map((p) => p.buffer as ArrayBuffer))]);
   };
 
@@ -346,10 +350,7 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
           const task: RangeTask = { ...base, format, kind: 'range', file: input.file, spans: [[start, end]], from: 0, index, readSize: options.readSize };
           await lanes.add(async () => {
             const result = await dispatch(task);
-            check(result, input);
-            const output = result.outputs[0]!;
-            count(output, n);
-            take(output, n);
+            const output = firstPass(result, n);
             indexedDocs += output.hashes?.length ?? 0;
             regions.push({ input: n, start, end, version: result.version, hashes: output.hashes, offsets: output.offsets });
             progress.set(n, done[n]! + Math.min(end, input.size) - start);
@@ -366,11 +367,8 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
           const end = chunk.start + chunk.parts.reduce((n, p) => n + p.length, 0);
           input.bytes = Math.max(input.bytes, end);
           await lanes.add(async () => {
-            const result = await sendChunk(chunk, chunk.format, 0);
-            check(result, input);
-            const output = result.outputs[0]!;
-            count(output, n);
-            take(output, n);
+            const result = await sendChunk(chunk, 0);
+            firstPass(result, n);
             regions.push({ input: n, start: chunk.start, end: chunk.last ? Number.MAX_SAFE_INTEGER : end, version: result.version });
           });
         }
@@ -423,14 +421,14 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
         const fileRegions = regions.filter((r) => r.input === n);
         for await (const chunk of decompressChunks(input.file, input.compression, { chunkSize, maxDocBytes: options.maxDocBytes })) {
           if (aborter.signal.aborted) throw interrupted(signal);
-          const end = chunk.last ? Number.MAX_SAFE_INTEGER : chunk.start + chunk.parts.reduce((n, p) => n + p.length, 0);
+          const length = chunk.parts.reduce((n, p) => n + p.length, 0);
+          const end = chunk.last ? Number.MAX_SAFE_INTEGER : chunk.start + length;
           let from = final;
           for (const r of fileRegions) if (r.start < end && r.end > chunk.start) from = Math.min(from, r.version);
-          const length = chunk.parts.reduce((n, p) => n + p.length, 0);
           if (from < final) {
             rescannedBytes += length;
             await lanes.add(async () => {
-              const result = await sendChunk(chunk, chunk.format, from, final);
+              const result = await sendChunk(chunk, from, final);
               check(result, input);
               take(result.outputs[0]!, n);
             });
@@ -442,7 +440,7 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
       if (candidates > 0 || rescannedBytes > 0) {
         ui.info(
           `abstracts: ${final - Math.min(...late.map((r) => r.version))} keys came late: ` +
-            `${candidates.toLocaleString('en-US')} docs read again, ${formatBytes(rescannedBytes)} scanned again`,
+            `${formatCount(candidates)} docs read again, ${formatBytes(rescannedBytes)} scanned again`,
         );
       }
     }

@@ -19,11 +19,11 @@ import {
 } from '../db/schema.js';
 import { TrueFilmError } from '../errors.js';
 import { maskUrl } from '../format.js';
-
-/** How long the swap waits for readers of the previous load's tables. */
-export const SWAP_LOCK_TIMEOUT_S = 30;
 import type { FilmRecord, LoadReport, NamedRef } from '../types.js';
 import type { Ui } from '../ui.js';
+
+/** How long the swap waits for readers of the previous load's tables. */
+const SWAP_LOCK_TIMEOUT_S = 30;
 
 export interface LoadOptions {
   client: pg.Client;
@@ -65,12 +65,13 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
   let doing = 'preparing the load';
   // Ctrl-C while a statement runs or waits for a lock: cancel it from a second
   // connection; the transaction then rolls back (no COMMIT is ever sent).
-  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  let pid: number | null = null;
   const cancel = (): void => {
-    void withClient(options.url, (c) => c.query('SELECT pg_cancel_backend($1)', [pid])).catch(() => {});
+    if (pid !== null) void withClient(options.url, (c) => c.query('SELECT pg_cancel_backend($1)', [pid])).catch(() => {});
   };
   options.signal?.addEventListener('abort', cancel, { once: true });
   try {
+    pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     return await withTransaction(client, async () => {
       // A run that died before COMMIT left nothing behind, but an older
       // release might have: start from a clean staging schema.

@@ -15,14 +15,11 @@
  * Pure: the same films, answers and pages give the same matches, whatever
  * order the answers and pages arrived in.
  */
-import { judgeAbstract, type AbstractVerdict } from '../abstract-quality.js';
+import { judgeAbstract } from '../abstract-quality.js';
 import { wikiTitleCase } from '../keys.js';
-import type { Film, FilmMatch, MatchesReport, WikiPage } from '../types.js';
+import type { ArticleRef, Film, FilmMatch, MatchesReport, RejectedAbstracts, WikiPage } from '../types.js';
 
-export interface ArticleRef {
-  key: string;
-  url: string;
-}
+export type { ArticleRef };
 
 export interface MatchInput {
   films: Film[];
@@ -38,7 +35,7 @@ export interface MatchResult {
   matches: FilmMatch[];
   report: MatchesReport;
   /** abstracts refused as not prose, by reason */
-  rejectedAbstracts: Record<Exclude<AbstractVerdict, 'prose'>, number>;
+  rejectedAbstracts: RejectedAbstracts;
 }
 
 const FILM_WORD = /\bfilm\b/i;

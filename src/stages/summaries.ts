@@ -59,9 +59,7 @@ export interface SummaryResult {
   report: SummaryReport;
 }
 
-export type { SummaryReport } from '../types.js';
-
-export const SUMMARY_DEFAULTS = {
+const SUMMARY_DEFAULTS = {
   ratePerSecond: 5,
   /** Wikimedia documents 200 requests/s as the hard limit: stay well under */
   maxRatePerSecond: 50,

@@ -15,14 +15,11 @@ import { runWorkers } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
 import { keyFromUrl, WIKI_URL_PREFIX } from '../keys.js';
-import type { WikidataReport } from '../types.js';
+import type { ArticleRef, WikidataReport } from '../types.js';
 import type { Ui } from '../ui.js';
 
-export interface WikiArticle {
-  /** the page key (src/keys.ts keyFromUrl): percent-decoded, '_' read as a space */
-  key: string;
-  url: string;
-}
+/** An English Wikipedia article as Wikidata names it. */
+export type WikiArticle = ArticleRef;
 
 /** The retry options (RetryOptions) apply to each query: one try 65 s (a little over the service's own 60 s), 5 tries, 180 s in all by default. */
 export interface WikidataOptions extends RetryOptions {
@@ -48,7 +45,7 @@ export interface WikidataOptions extends RetryOptions {
   onArticles?: (answers: Map<string, WikiArticle[]>) => void;
 }
 
-export interface WikidataResult {
+interface WikidataResult {
   /**
    * imdb id -> its English Wikipedia articles, sorted by key; an empty array:
    * Wikidata has none. An id that is absent was not answered (offline and not
@@ -58,7 +55,7 @@ export interface WikidataResult {
   report: WikidataReport;
 }
 
-export const WIKIDATA_DEFAULTS = {
+const WIKIDATA_DEFAULTS = {
   concurrency: 4,
   maxConcurrency: 5,
   batchSize: 200,
