@@ -55,7 +55,7 @@ async function untilRunWaitsForLock(url: string, child: ChildProcess): Promise<v
     for (let i = 0; i < 600; i++) {
       if (child.exitCode !== null) throw new Error(`the run exited (${child.exitCode}) before reaching its swap`);
       const { rows } = await c.query(
-        `SELECT 1 FROM pg_stat_activity WHERE application_name = 'truefilm run' AND wait_event_type = 'Lock'`,
+        `SELECT 1 FROM pg_stat_activity WHERE application_name = 'truefilm run' AND wait_event_type = 'Lock' AND datname = current_database()`,
       );
       if (rows.length > 0) return;
       await sleep(50);
@@ -74,7 +74,8 @@ async function state(url: string) {
       films: (await c.query('SELECT id, rank FROM films ORDER BY rank')).rows,
       loads: (await c.query('SELECT count(*)::int AS n FROM truefilm_loads')).rows[0].n as number,
       staging: (await c.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'truefilm_staging'`)).rowCount,
-      locks: (await c.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory'`)).rowCount,
+      // in this database only: other test files share the server
+      locks: (await c.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rowCount,
     };
   } finally {
     await c.end();
