@@ -241,8 +241,8 @@ export interface GenerateOptions {
   format?: DumpFormat;
 }
 
-/** Writes a dump of about `bytes` bytes (uncompressed) to `file`; returns the number of docs. */
-export async function generateDump(file: string, bytes: number, options: GenerateOptions = {}): Promise<void> {
+/** Writes a dump of about `bytes` bytes (uncompressed) to `file` (through `file`.tmp, renamed when complete). */
+async function generateDump(file: string, bytes: number, options: GenerateOptions = {}): Promise<void> {
   const seed = options.seed ?? 1;
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;

@@ -13,18 +13,16 @@ import { gzipSync } from 'node:zlib';
 import { docOf, HEADER, TRAILER, titleOf } from '../bench/generate.js';
 import { isTrueFilmError } from '../src/errors.js';
 import { urlFromKey } from '../src/keys.js';
-import { KeyTable } from '../src/scan/keytable.js';
 import { DocScanner } from '../src/scan/scanner.js';
 import { runAbstracts, WantedKeys, type AbstractsOptions, type AbstractsResult } from '../src/stages/abstracts.js';
 import { REAL_DATA, ROOT } from './helpers/cli.js';
 import { arrivingKeys, closedKeys, hookedUi } from './helpers/recorder.js';
+import { keyTable } from './helpers/scan.js';
 
 const EDGE = path.join(ROOT, 'test/fixtures/dump/edge.xml');
 let dir = '';
 const files: Record<string, string> = {};
 const keys: string[] = [];
-
-/** A Ui that stays silent and calls `onUpdate` whenever a task reports progress. */
 
 function generated(seed: number, docs: number): string {
   let text = HEADER;
@@ -34,8 +32,7 @@ function generated(seed: number, docs: number): string {
 
 /** What a plain sequential scan of the (uncompressed) files gives: the oracle. */
 function sequential(xmlFiles: string[], wanted: string[]): { pages: string[]; docs: number; malformed: number; bytes: number } {
-  const table = new KeyTable();
-  for (const k of wanted) table.add(k);
+  const table = keyTable(wanted);
   const pages = new Map<string, string>();
   let docs = 0;
   let malformed = 0;
@@ -133,8 +130,6 @@ describe('runAbstracts gives the sequential result', () => {
 });
 
 describe('keys that arrive while the scan runs', () => {
-  /** half the keys before the scan, a quarter at the first progress report, the rest (and close) at the last */
-
   test('are looked for through the index of key hashes: no range is scanned again', async () => {
     const inputs = [files.a!, files.b!, files.c!];
     const expected = sequential(inputs, keys);

@@ -6,7 +6,6 @@
  * pages and IMDb links are the ones a plain sequential scan of the files gives.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,11 +14,12 @@ import { gzipSync } from 'node:zlib';
 import { cirrusDocOf, docOf, HEADER, imdbOf, TRAILER, titleOf } from '../bench/generate.js';
 import { isTrueFilmError } from '../src/errors.js';
 import { CirrusScanner, ImdbTable } from '../src/scan/cirrus.js';
-import { KeyTable } from '../src/scan/keytable.js';
 import { DocScanner, type ScanOutput } from '../src/scan/scanner.js';
 import { runAbstracts, WantedKeys, type AbstractsOptions, type AbstractsResult } from '../src/stages/abstracts.js';
 import { ROOT } from './helpers/cli.js';
+import { bzip2 } from './helpers/download.js';
 import { arrivingKeys, closedKeys, hookedUi } from './helpers/recorder.js';
+import { keyTable } from './helpers/scan.js';
 
 const EDGE_JSON = path.join(ROOT, 'test/fixtures/cirrus/edge.json');
 const EDGE_XML = path.join(ROOT, 'test/fixtures/dump/edge.xml');
@@ -44,8 +44,7 @@ interface Expected {
 
 /** What a plain sequential scan of the uncompressed files gives, one core at a time: the oracle. */
 function sequential(inputs: string[], wanted: string[], imdbIds: string[] = ids): Expected {
-  const table = new KeyTable();
-  for (const k of wanted) table.add(k);
+  const table = keyTable(wanted);
   const imdb = new ImdbTable(imdbIds);
   const pages = new Map<string, string>();
   const linked = new Map<string, string>();
@@ -85,10 +84,6 @@ function cirrusText(seed: number, count: number): string {
   let text = '';
   for (let i = 0; i < count; i++) text += cirrusDocOf(seed, i);
   return text;
-}
-
-function bzip2(data: Buffer): Buffer {
-  return execFileSync('bzip2', ['-c', '-9'], { input: data, maxBuffer: 1 << 30 });
 }
 
 before(() => {

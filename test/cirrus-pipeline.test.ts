@@ -15,7 +15,6 @@
  * its IMDb links ('cirrus') the films Wikidata does not answer, offline too.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,10 +25,12 @@ import { judgeAbstract } from '../src/abstract-quality.js';
 import { urlFromKey } from '../src/keys.js';
 import { titleCandidates } from '../src/stages/match.js';
 import { runMetadata } from '../src/stages/metadata.js';
-import type { Film, FilmMatch } from '../src/types.js';
-import { createUi } from '../src/ui.js';
+import type { Film } from '../src/types.js';
 import { REAL_DATA, realCsvPath, runCli, SAMPLE } from './helpers/cli.js';
+import { bzip2 } from './helpers/download.js';
+import { loadedMatches, type MatchRow } from './helpers/oracle.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase } from './helpers/pg.js';
+import { quiet } from './helpers/recorder.js';
 import { startSparqlServer, type SparqlServer } from './helpers/sparql-server.js';
 import { startSummaryServer, type SummaryServer } from './helpers/summary-server.js';
 
@@ -88,21 +89,7 @@ function cirrusDoc(doc: XmlDoc, pageId: number, links: string[], redirects: stri
   };
 }
 
-type Row = Pick<FilmMatch, 'filmId' | 'method' | 'url' | 'title' | 'abstract' | 'abstractSource'>;
-
-async function loadedMatches(db: TestDatabase): Promise<Row[]> {
-  const rows = await db.query<Record<string, string | number | null>>(
-    'SELECT id, wikipedia_match, wikipedia_url, wikipedia_title, wikipedia_abstract, abstract_source FROM films ORDER BY rank',
-  );
-  return rows.map((r) => ({
-    filmId: r.id as number,
-    method: r.wikipedia_match as FilmMatch['method'],
-    url: r.wikipedia_url as string | null,
-    title: r.wikipedia_title as string | null,
-    abstract: r.wikipedia_abstract as string | null,
-    abstractSource: r.abstract_source as FilmMatch['abstractSource'],
-  }));
-}
+type Row = MatchRow;
 
 let tmp: string;
 let films: Film[];
@@ -120,7 +107,7 @@ let xmlDocCount = 0;
 before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'truefilm-cirrus-e2e-'));
   await chmod(tmp, 0o755);
-  films = (await runMetadata(CSV, { top: TOP, minBudget: 1000, ui: createUi({ progress: false, quiet: true }) })).films;
+  films = (await runMetadata(CSV, { top: TOP, minBudget: 1000, ui: quiet })).films;
   const [real, sample] = await Promise.all(XML.map(xmlDocs));
   xmlDocCount = real!.length + sample!.length;
   assert.equal(xmlDocCount, 811 + 31);
@@ -168,7 +155,7 @@ before(async () => {
   const shard0 = ['{"index":{"_type":"_doc","_id":"1"}}', JSON.stringify(talk), ...lines(real!, 10)].join('\n') + '\n';
   const shard1 = [...lines(sample!, 5000), '{"index":{"_type":"_doc","_id":"2"}}', JSON.stringify(list)].join('\n') + '\n';
   cirrusFiles = [path.join(tmp, 'enwiki_content-20250809-00000.json.bz2'), path.join(tmp, 'enwiki_content-20250809-00001.json.gz')];
-  await writeFile(cirrusFiles[0]!, execFileSync('bzip2', ['-c'], { input: shard0, maxBuffer: 1 << 28 }));
+  await writeFile(cirrusFiles[0]!, bzip2(Buffer.from(shard0)));
   await writeFile(cirrusFiles[1]!, gzipSync(shard1));
 
   // Wikidata: every linked film, and two films whose article neither dump holds

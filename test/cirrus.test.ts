@@ -19,6 +19,7 @@ import { urlFromKey } from '../src/keys.js';
 import { runMatch, type ArticleRef } from '../src/stages/match.js';
 import type { Film, WikiPage } from '../src/types.js';
 import { ROOT } from './helpers/cli.js';
+import { keyTable, summarise, type ScanSummary } from './helpers/scan.js';
 
 const EDGE = readFileSync(path.join(ROOT, 'test/fixtures/cirrus/edge.json'));
 
@@ -39,34 +40,6 @@ const EDGE_KEYS = [
 /** wanted IMDb ids: Psycho, King Kong (m.imdb.com, escaped slashes), Amélie (no padding, protocol-relative), the 1998 Psycho, Mars Needs Moms (a look-alike link) */
 const EDGE_IMDB = ['tt0054215', 'tt0024216', 'tt0211915', 'tt0155975', 'tt1305591', 'tt9999999'];
 
-function table(keys: Iterable<string>): KeyTable {
-  const t = new KeyTable();
-  for (const k of keys) t.add(k);
-  return t;
-}
-
-interface Summary {
-  docs: number;
-  hits: string[];
-  imdb: string[];
-  malformed: number;
-  samples: string[];
-  content: string[];
-}
-
-function summarise(outputs: ScanOutput[]): Summary {
-  const s: Summary = { docs: 0, hits: [], imdb: [], malformed: 0, samples: [], content: [] };
-  for (const o of outputs) {
-    s.docs += o.docs;
-    s.malformed += o.malformed;
-    s.hits.push(...o.hits.map((h) => `${h.offset} ${h.index} ${JSON.stringify(h.page)}`));
-    s.imdb.push(...(o.imdb ?? []).map((h) => `${h.offset} ${h.id} ${h.key}`));
-    s.samples.push(...o.samples.map((m) => `${m.offset} ${m.reason}`));
-    s.content.push(...o.content.map((m) => `${m.offset} ${m.reason}`));
-  }
-  return s;
-}
-
 interface RangeOptions {
   piece?: number;
   maxDocBytes?: number;
@@ -78,7 +51,7 @@ interface RangeOptions {
  * as a worker does: a range that does not start the file is read from the
  * byte before it.
  */
-function scanRanges(bytes: Buffer, keys: KeyTable, cuts: number[], options: RangeOptions = {}): Summary {
+function scanRanges(bytes: Buffer, keys: KeyTable, cuts: number[], options: RangeOptions = {}): ScanSummary {
   const piece = options.piece ?? 1 << 20;
   const bounds = [0, ...cuts, Number.MAX_SAFE_INTEGER];
   const outputs: ScanOutput[] = [];
@@ -101,7 +74,7 @@ const lineOf = (bytes: Buffer, marker: string): number => {
 };
 
 describe('CirrusScanner on the hand-made edge fixture', () => {
-  const keys = table(EDGE_KEYS);
+  const keys = keyTable(EDGE_KEYS);
   const imdb = new ImdbTable(EDGE_IMDB);
   const whole = scanRanges(EDGE, keys, [], { imdb });
 
@@ -166,7 +139,7 @@ describe('CirrusScanner on the hand-made edge fixture', () => {
   });
 
   test('a document that is not wanted is not parsed: its broken JSON is not seen', () => {
-    const out = scanRanges(EDGE, table(['Psycho (1960 film)']), []);
+    const out = scanRanges(EDGE, keyTable(['Psycho (1960 film)']), []);
     assert.deepEqual(out.content, []);
     assert.equal(out.malformed, 5);
     assert.equal(out.docs, 17);
@@ -207,7 +180,7 @@ describe('CirrusScanner on the hand-made edge fixture', () => {
   });
 
   test('records every title hash of a document (its redirects too) with its offset', () => {
-    const sc = new CirrusScanner({ start: 0, lineStart: true, keys: table([]), index: true });
+    const sc = new CirrusScanner({ start: 0, lineStart: true, keys: keyTable([]), index: true });
     sc.push(EDGE);
     const out = sc.end();
     assert.ok(out.hashes && out.offsets);
@@ -229,7 +202,7 @@ function generated(seed: number, count: number, from = 0): Buffer {
 
 describe('CirrusScanner on generated documents', () => {
   const bytes = generated(3, 300);
-  const keys = table(Array.from({ length: 300 }, (_, i) => titleOf(3, i)).filter((_, i) => i % 3 === 0));
+  const keys = keyTable(Array.from({ length: 300 }, (_, i) => titleOf(3, i)).filter((_, i) => i % 3 === 0));
   const ids = Array.from({ length: 300 }, (_, i) => imdbOf(3, i)).filter((id): id is string => id !== null);
   const imdb = new ImdbTable(ids);
   const whole = scanRanges(bytes, keys, [], { imdb });
@@ -264,7 +237,7 @@ describe('CirrusScanner on generated documents', () => {
   test('a JSON writer that escapes slashes and non-ASCII gives the same pages', () => {
     const doc = { namespace: 0, title: 'Zürich / Café 東京', opening_text: 'Über / alles.', external_link: ['https://www.imdb.com/title/tt0012345/'] };
     for (const line of [JSON.stringify(doc), phpJson(doc)]) {
-      const sc = new CirrusScanner({ start: 0, lineStart: true, keys: table(['Zürich / Café 東京']), imdb: new ImdbTable(['tt0012345']) });
+      const sc = new CirrusScanner({ start: 0, lineStart: true, keys: keyTable(['Zürich / Café 東京']), imdb: new ImdbTable(['tt0012345']) });
       sc.push(Buffer.from(`{"index":{}}\n${line}\n`));
       const out = sc.end();
       assert.deepEqual(out.hits.map((h) => h.page), [{ key: 'Zürich / Café 東京', url: 'https://en.wikipedia.org/wiki/Z%C3%BCrich_/_Caf%C3%A9_%E6%9D%B1%E4%BA%AC', abstract: 'Über / alles.' }]);
@@ -278,7 +251,7 @@ describe('CirrusScanner on malformed and cut-short input', () => {
 
   test('a line larger than the limit is counted and skipped; the next one is found', () => {
     const bytes = Buffer.from(doc('Small', 's') + doc('Big', 'x'.repeat(5000)) + doc('After', 'a'));
-    const keys = table(['Big', 'Small', 'After']);
+    const keys = keyTable(['Big', 'Small', 'After']);
     const whole = scanRanges(bytes, keys, [], { maxDocBytes: 1000 });
     assert.equal(whole.docs, 3);
     assert.deepEqual(whole.samples, [`${lineOf(bytes, '"title":"Big"')} line larger than 1000 bytes`]);
@@ -295,7 +268,7 @@ describe('CirrusScanner on malformed and cut-short input', () => {
     const at = bad.indexOf('\u00e9');
     bad[at] = 0xff;
     const bytes = Buffer.concat([bad, Buffer.from(doc('Good After Bad', 'fine'))]);
-    const out = scanRanges(bytes, table(['Bad Bytes', 'Good After Bad']), []);
+    const out = scanRanges(bytes, keyTable(['Bad Bytes', 'Good After Bad']), []);
     assert.deepEqual(out.content, [`${lineOf(bytes, 'Bad Bytes')} document is not valid UTF-8`]);
     assert.deepEqual(
       out.hits.map((h) => JSON.parse(h.slice(h.indexOf('{'))).key),
@@ -304,7 +277,7 @@ describe('CirrusScanner on malformed and cut-short input', () => {
   });
 
   test('a file cut inside a line is DUMP_TRUNCATED at its end; cut at a line end it is whole', () => {
-    const keys = table(EDGE_KEYS);
+    const keys = keyTable(EDGE_KEYS);
     for (let cut = 1; cut < EDGE.length; cut++) {
       const bytes = EDGE.subarray(0, cut);
       const lineStart = bytes.lastIndexOf('\n', cut - 1) + 1;
@@ -330,7 +303,7 @@ describe('CirrusScanner on malformed and cut-short input', () => {
 
   test('the last line without a newline is read when it is whole', () => {
     const bytes = Buffer.from(doc('First', 'one') + doc('Last', 'two').trimEnd());
-    const out = scanRanges(bytes, table(['First', 'Last']), []);
+    const out = scanRanges(bytes, keyTable(['First', 'Last']), []);
     assert.deepEqual(
       out.hits.map((h) => JSON.parse(h.slice(h.indexOf('{'))).key),
       ['First', 'Last'],
@@ -339,10 +312,10 @@ describe('CirrusScanner on malformed and cut-short input', () => {
 });
 
 describe('LineCutter (the .gz and .bz2 path)', () => {
-  const keys = table(EDGE_KEYS);
+  const keys = keyTable(EDGE_KEYS);
   const imdb = new ImdbTable(EDGE_IMDB);
 
-  function cutAndScan(bytes: Buffer, chunkSize: number, piece: number, maxDocBytes?: number): { summary: Summary; chunks: number; sent: number } {
+  function cutAndScan(bytes: Buffer, chunkSize: number, piece: number, maxDocBytes?: number): { summary: ScanSummary; chunks: number; sent: number } {
     const cutter = new LineCutter({ chunkSize, maxDocBytes });
     const chunks = [];
     for (let at = 0; at < bytes.length; at += piece) chunks.push(...cutter.push(Buffer.from(bytes.subarray(at, at + piece))));
@@ -377,7 +350,7 @@ describe('LineCutter (the .gz and .bz2 path)', () => {
 
   test('generated documents in large whole buffers', () => {
     const bytes = generated(5, 400);
-    const k = table(Array.from({ length: 400 }, (_, i) => titleOf(5, i)).filter((_, i) => i % 4 === 1));
+    const k = keyTable(Array.from({ length: 400 }, (_, i) => titleOf(5, i)).filter((_, i) => i % 4 === 1));
     const expected = (() => {
       const sc = new CirrusScanner({ start: 0, lineStart: true, keys: k });
       sc.push(bytes);
@@ -404,7 +377,7 @@ describe('LineCutter (the .gz and .bz2 path)', () => {
   test('sends a large line as its first bytes and skips the rest', () => {
     const doc = (key: string, text: string): string => `{"index":{"_id":"1"}}\n${JSON.stringify({ namespace: 0, title: key, opening_text: text })}\n`;
     const bytes = Buffer.from(doc('Small', 's') + doc('Big', 'x'.repeat(5000)) + doc('After', 'a'));
-    const k = table(['Big', 'Small', 'After']);
+    const k = keyTable(['Big', 'Small', 'After']);
     const expected = scanRanges(bytes, k, [], { maxDocBytes: 1000 });
     for (const piece of [7, 100, 4096]) {
       const cutter = new LineCutter({ chunkSize: 200, maxDocBytes: 1000 });

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -26,10 +25,22 @@ import {
   sampleDatabase,
   startCliDashboard,
 } from './helpers/dashboard.js';
-import { closeTestServers, freshDatabase, testServers, type TestDatabase } from './helpers/pg.js';
+import { closeTestServers, freshDatabase, testServers, type TestDatabase, type TestServer } from './helpers/pg.js';
+import { closedPort } from './helpers/recorder.js';
 
 const servers = await testServers();
-after(closeTestServers);
+
+/** The sample loaded once per server (by the CLI, which takes a while); no test writes to it. */
+const samples = new Map<TestServer, Promise<TestDatabase>>();
+function sharedSample(server: TestServer): Promise<TestDatabase> {
+  let db = samples.get(server);
+  if (!db) samples.set(server, (db = sampleDatabase(server)));
+  return db;
+}
+after(async () => {
+  await Promise.all([...samples.values()].map(async (db) => (await db.catch(() => undefined))?.drop()));
+  await closeTestServers();
+});
 
 /** The values an attacker would try, in every parameter. */
 const INJECTIONS = [
@@ -56,7 +67,7 @@ for (const server of servers) {
 
     before(async () => {
       [sample, hostile, empty] = await Promise.all([
-        sampleDatabase(server),
+        sharedSample(server),
         databaseWith(server, hostileFilms()),
         freshDatabase(server, 'tf_dash'),
       ]);
@@ -64,7 +75,7 @@ for (const server of servers) {
     });
     after(async () => {
       await Promise.all([onSample, onHostile, onEmpty].map((d) => d?.close()));
-      await Promise.all([sample, hostile, empty].map((d) => d?.drop()));
+      await Promise.all([hostile, empty].map((d) => d?.drop()));
     });
 
     const filmCount = async (db: TestDatabase): Promise<number> => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM films'))[0]!.n;
@@ -451,23 +462,14 @@ describe('starting and stopping the dashboard', () => {
   let db: TestDatabase;
   let tmp: string;
   before(async () => {
-    db = await sampleDatabase(servers[0]!);
+    db = await sharedSample(servers[0]!);
     tmp = await mkdtemp(path.join(os.tmpdir(), 'truefilm-dash-'));
     // as root, the embedded server runs as the postgres user, which must reach the data directory
     await chmod(tmp, 0o755);
   });
   after(async () => {
-    await db?.drop();
     await rm(tmp, { recursive: true, force: true });
   });
-
-  async function freePort(): Promise<number> {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as net.AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
-    return port;
-  }
 
   test('a port in use is a DASHBOARD_LISTEN error that says what to do', async () => {
     const first = await startDashboard({ databaseUrl: db.url, port: 0 });
@@ -484,7 +486,7 @@ describe('starting and stopping the dashboard', () => {
   });
 
   test('`truefilm dashboard` prints the address, serves, and stops on Ctrl-C', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const cli = await startCliDashboard(['--port', String(port)], { DATABASE_URL: db.url });
     assert.equal(cli.url, `http://127.0.0.1:${port}/`);
     assert.match(cli.stdout(), /49 films loaded/);
@@ -498,7 +500,7 @@ describe('starting and stopping the dashboard', () => {
   });
 
   test('--host 0.0.0.0 prints an address to open on this machine', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const cli = await startCliDashboard(['--host', '0.0.0.0', '--port', String(port), '--database-url', db.url]);
     try {
       assert.equal(cli.url, `http://localhost:${port}/`);
@@ -509,7 +511,7 @@ describe('starting and stopping the dashboard', () => {
   });
 
   test('without DATABASE_URL it starts the embedded PostgreSQL, says no data is loaded, and stops it', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const dataDir = path.join(tmp, 'data');
     const cli = await startCliDashboard(['--port', String(port), '--data-dir', dataDir]);
     let stopped = false;

@@ -15,9 +15,9 @@ import { gzipSync } from 'node:zlib';
 import { docOf, HEADER, TRAILER, titleOf } from '../bench/generate.js';
 import { docFinder, DocFinder, FIND_WINDOW, makeFinder } from '../src/scan/docfind.js';
 import { fastPathOf } from '../src/scan/scanner.js';
-import { runAbstracts, WantedKeys, type AbstractsResult } from '../src/stages/abstracts.js';
-import { createUi } from '../src/ui.js';
+import { runAbstracts, type AbstractsResult } from '../src/stages/abstracts.js';
 import { ROOT } from './helpers/cli.js';
+import { closedKeys, quiet } from './helpers/recorder.js';
 
 const DOC = Buffer.from('<doc>');
 
@@ -253,9 +253,7 @@ describe('the scan with and without the finder (TRUEFILM_SCAN_SIMD=0), through t
       // a worker reads its environment when the pool starts it
       process.env.TRUEFILM_SCAN_SIMD = simd ? '1' : '0';
       try {
-        const wanted = new WantedKeys(keys);
-        wanted.close();
-        const result: AbstractsResult = await runAbstracts([file], wanted, { ui: createUi({ progress: false, quiet: true }), ...options });
+        const result: AbstractsResult = await runAbstracts([file], closedKeys(keys), { ui: quiet, ...options });
         return JSON.stringify({ pages: [...result.pages.values()].map((p) => [p.key, p.offset, p.url, p.abstract]), report: result.report, malformed: result.malformed });
       } finally {
         if (saved === undefined) delete process.env.TRUEFILM_SCAN_SIMD;

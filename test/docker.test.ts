@@ -5,10 +5,9 @@
  * set assembled from its COPY lines and run (pipeline, dashboard).
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -27,6 +26,7 @@ import {
   type Stage,
 } from './helpers/docker.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase } from './helpers/pg.js';
+import { closedPort } from './helpers/recorder.js';
 
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
 
@@ -319,21 +319,11 @@ function run(command: string[], options: { cwd: string; env: NodeJS.ProcessEnv }
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * The runtime stage's files, laid out from its COPY lines: files from the
- * context copied, dist/ compiled from src/ as the build stage does (into the
- * layout, not the checkout's dist/), node_modules linked to the checkout's.
+ * context copied, dist/ copied from the checkout's (what the build stage's
+ * `npm run build` makes; test/run.mjs has just built it), node_modules linked
+ * to the checkout's.
  */
 async function runtimeLayout(): Promise<string> {
   const app = path.join(tmp, 'app');
@@ -347,7 +337,9 @@ async function runtimeLayout(): Promise<string> {
       await mkdir(path.dirname(target), { recursive: true });
       if (from === 'build' && source === '/app/dist') {
         assert.match(argsOf(stage('build'), 'RUN').join(' '), /npm run build/);
-        execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.json'), '--outDir', target], { stdio: 'inherit' });
+        const dist = path.join(ROOT, 'dist');
+        if (!existsSync(path.join(dist, 'main.js'))) throw new Error(`${dist} is missing: run \`npm run build\` first (test/run.mjs does)`);
+        await cp(dist, target, { recursive: true });
       } else if (from !== undefined && source === '/app/node_modules') {
         await symlink(path.join(ROOT, 'node_modules'), target);
       } else {
@@ -368,7 +360,7 @@ describe('the image\'s commands', () => {
     const d = await database();
     const ok = run(command, { cwd: ROOT, env: { ...base, DATABASE_URL: d.url } });
     assert.equal(ok.status, 0, ok.stderr);
-    const port = await freePort();
+    const port = await closedPort();
     const down = run(command, { cwd: ROOT, env: { ...base, DATABASE_URL: `postgres://u:p@127.0.0.1:${port}/x` } });
     assert.equal(down.status, 1);
     assert.match(down.stderr, /unhealthy: .*ECONNREFUSED/);
@@ -420,7 +412,7 @@ describe('the image\'s commands', () => {
     const [{ films }] = await d.query<{ films: number }>('SELECT count(*)::int AS films FROM films');
     assert.ok(films > 0, 'films loaded');
 
-    const port = await freePort();
+    const port = await closedPort();
     const dashboard = spawn('node', ['dist/main.js', 'dashboard', '--port', String(port)], { cwd: app, env: { ...env, DATABASE_URL: d.url }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     dashboard.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));

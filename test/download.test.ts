@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { FileServer, SCRIPT, bzip2, hashOf, makeAbstractDump, makeCirrusShard, publishTree, runScript } from './helpers/download.js';
 import type { SeenRequest, ServedFile } from './helpers/download.js';
 import { SAMPLE } from './helpers/cli.js';
+import { closedPort } from './helpers/recorder.js';
 
 const DUMP_PATH = '/enwiki/20250201/enwiki-20250201-abstract.xml.gz';
 const XML = makeAbstractDump(6000);
@@ -198,10 +199,7 @@ describe('data_download.sh abstracts', () => {
   });
 
   test('a server that does not answer: a clear message naming the URL, and no file', async () => {
-    const closed = new FileServer();
-    await closed.start();
-    const url = closed.url(DUMP_PATH);
-    await closed.close();
+    const url = `http://127.0.0.1:${await closedPort()}${DUMP_PATH}`;
     const r = await runScript(['--source', 'abstracts'], env({ ABSTRACTS_URL: url }));
     assert.equal(r.status, 1);
     assert.match(r.stderr, new RegExp(`error: cannot reach ${url.replace(/[.]/g, '\\.')}: .*Check the address and the network, then run again`));
@@ -532,10 +530,7 @@ describe('data_download.sh cirrus', () => {
   });
 
   test('a server that does not answer: the complete download already here is used, with a warning; without one, a clear error', async () => {
-    const closed = new FileServer();
-    await closed.start();
-    const unreachable = closed.url(ROOT_PATH);
-    await closed.close();
+    const unreachable = `http://127.0.0.1:${await closedPort()}${ROOT_PATH}`;
 
     const nothing = await runScript(['--source', 'cirrus'], env({ CIRRUS_BASE_URL: unreachable, DOWNLOAD_TRIES: '2' }));
     assert.equal(nothing.status, 1);

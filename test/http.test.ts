@@ -4,23 +4,18 @@
  * whose own timestamps and in-flight counts are the evidence.
  */
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { HttpClient, USER_AGENT, type HttpClientOptions, type HttpResponse } from '../src/http/client.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from '../src/http/retry.js';
 import { TrueFilmError } from '../src/errors.js';
 import { inOrder, startSparqlServer, type FaultFn, type SparqlServer } from './helpers/sparql-server.js';
-import { closedPort } from './helpers/recorder.js';
+import { closedPort, scratch } from './helpers/recorder.js';
 
-const servers: SparqlServer[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-});
+const { keep } = scratch('http');
 
 async function serve(faults?: FaultFn): Promise<SparqlServer> {
-  const server = await startSparqlServer({ table: { tt0000001: ['https://en.wikipedia.org/wiki/Example'] }, faults });
-  servers.push(server);
-  return server;
+  return keep(await startSparqlServer({ table: { tt0000001: ['https://en.wikipedia.org/wiki/Example'] }, faults }));
 }
 
 /** Fast settings: tests wait milliseconds, not seconds. */

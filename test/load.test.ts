@@ -13,12 +13,11 @@ import pg from 'pg';
 import { parseCommandLine } from '../src/config.js';
 import { isTrueFilmError } from '../src/errors.js';
 import { runPipeline } from '../src/pipeline.js';
-import { createUi } from '../src/ui.js';
 import { SAMPLE, runCli } from './helpers/cli.js';
 import { closeTestServers, freshDatabase, testServers, withDatabaseName, type TestDatabase, type TestServer } from './helpers/pg.js';
+import { quiet } from './helpers/recorder.js';
 
 const SAMPLE_CSV = path.join(SAMPLE, 'movies_metadata.csv');
-const quiet = createUi({ progress: false, quiet: true });
 
 let servers: TestServer[] = [];
 let tmp: string;

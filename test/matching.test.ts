@@ -7,27 +7,25 @@
 import assert from 'node:assert/strict';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { dumpPieces, HEADER, TRAILER } from '../bench/generate.js';
 import { urlFromKey, wikiTitleCase } from '../src/keys.js';
-import { WantedKeys } from '../src/scan/wanted.js';
 import { runAbstracts } from '../src/stages/abstracts.js';
 import { fillAbstracts, pagesWithoutAbstract, runMatch, titleKeys } from '../src/stages/match.js';
 import { runMetadata } from '../src/stages/metadata.js';
 import { runSummaries } from '../src/stages/summaries.js';
 import { runWikidata } from '../src/stages/wikidata.js';
 import type { Film, FilmMatch } from '../src/types.js';
-import { createUi } from '../src/ui.js';
 import { realCsvPath, runCli } from './helpers/cli.js';
+import { loadedMatches, type MatchRow } from './helpers/oracle.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase } from './helpers/pg.js';
+import { closedKeys, closedPort, quiet } from './helpers/recorder.js';
 import { startSparqlServer, type FaultFn, type SparqlServer } from './helpers/sparql-server.js';
 import { startSummaryServer, type SummaryServer } from './helpers/summary-server.js';
 
-const quiet = createUi({ progress: false, quiet: true });
 const TOP = 60;
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const doc = (key: string, abstract: string) =>
@@ -115,21 +113,7 @@ async function writeDump(file: string, s: Scenario): Promise<void> {
   await once(out, 'finish');
 }
 
-type Row = Pick<FilmMatch, 'filmId' | 'method' | 'url' | 'title' | 'abstract' | 'abstractSource'>;
-
-async function loadedMatches(db: TestDatabase): Promise<Row[]> {
-  const rows = await db.query<Record<string, string | number | null>>(
-    'SELECT id, wikipedia_match, wikipedia_url, wikipedia_title, wikipedia_abstract, abstract_source FROM films ORDER BY rank',
-  );
-  return rows.map((r) => ({
-    filmId: r.id as number,
-    method: r.wikipedia_match as FilmMatch['method'],
-    url: r.wikipedia_url as string | null,
-    title: r.wikipedia_title as string | null,
-    abstract: r.wikipedia_abstract as string | null,
-    abstractSource: r.abstract_source as FilmMatch['abstractSource'],
-  }));
-}
+type Row = MatchRow;
 
 let tmp: string;
 let csv: string;
@@ -160,8 +144,7 @@ before(async () => {
     films.map((f) => f.imdbId!),
     { endpoint: sparql.url, dataDir: path.join(tmp, 'seq'), offline: false, require: false, ui: quiet },
   );
-  const wanted = new WantedKeys([...titleKeys(films), ...[...wd.articles.values()].flat().map((a) => a.key)]);
-  wanted.close();
+  const wanted = closedKeys([...titleKeys(films), ...[...wd.articles.values()].flat().map((a) => a.key)]);
   const scan = await runAbstracts([dump], wanted, { threads: 1, ui: quiet });
   const matched = runMatch({ films, wikidata: wd.articles, pages: scan.pages });
   const api = await runSummaries(pagesWithoutAbstract(matched.matches), {
@@ -271,11 +254,7 @@ describe('matching end to end', () => {
   });
 
   test('Wikidata unreachable: one warning, title matching, exit 0; with --require-wikidata, exit 1', async () => {
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const endpoint = `http://127.0.0.1:${port}/sparql`;
+    const endpoint = `http://127.0.0.1:${await closedPort()}/sparql`;
 
     const reportFile = path.join(tmp, 'unavailable.json');
     const result = await run(path.join(tmp, 'unavailable'), ['--report', reportFile], endpoint);

@@ -17,6 +17,7 @@ import { KeyTable } from '../src/scan/keytable.js';
 import { DocScanner, type ScanOutput } from '../src/scan/scanner.js';
 import { keyLogClosed, syncKeyTable, WantedKeys } from '../src/scan/wanted.js';
 import { ROOT } from './helpers/cli.js';
+import { keyTable, summarise, type ScanSummary } from './helpers/scan.js';
 
 const FIXTURES = path.join(ROOT, 'test/fixtures/dump');
 const EDGE = readFileSync(path.join(FIXTURES, 'edge.xml'));
@@ -45,32 +46,6 @@ const EDGE_KEYS = [
   'Not In The Dump',
 ];
 
-function table(keys: Iterable<string>): KeyTable {
-  const t = new KeyTable();
-  for (const k of keys) t.add(k);
-  return t;
-}
-
-interface Summary {
-  docs: number;
-  hits: string[];
-  malformed: number;
-  samples: string[];
-  content: string[];
-}
-
-function summarise(outputs: ScanOutput[]): Summary {
-  const s: Summary = { docs: 0, hits: [], malformed: 0, samples: [], content: [] };
-  for (const o of outputs) {
-    s.docs += o.docs;
-    s.malformed += o.malformed;
-    s.hits.push(...o.hits.map((h) => `${h.offset} ${h.index} ${JSON.stringify(h.page)}`));
-    s.samples.push(...o.samples.map((m) => `${m.offset} ${m.reason}`));
-    s.content.push(...o.content.map((m) => `${m.offset} ${m.reason}`));
-  }
-  return s;
-}
-
 /**
  * How the scanner finds `<doc>`s: with Buffer.indexOf, or with the WebAssembly
  * SIMD finder, on pushed buffers of their own (copied into its memory) or on
@@ -80,7 +55,7 @@ type Finding = 'indexOf' | 'simd' | 'simd in place';
 const FINDINGS: Finding[] = ['simd', 'simd in place', 'indexOf'];
 
 /** Scans `bytes` as ranges cut at `cuts`, each read in pieces of `piece` bytes. */
-function scanRanges(bytes: Buffer, keys: KeyTable, cuts: number[], piece = 1 << 20, maxDocBytes?: number, finding: Finding = 'simd'): Summary {
+function scanRanges(bytes: Buffer, keys: KeyTable, cuts: number[], piece = 1 << 20, maxDocBytes?: number, finding: Finding = 'simd'): ScanSummary {
   const finder: DocFinder | null = finding === 'indexOf' ? null : docFinder();
   if (finding !== 'indexOf') assert.ok(finder, 'no WebAssembly SIMD finder');
   const readBuffer = finding === 'simd in place' ? finder!.readBuffer(Math.min(piece, bytes.length + 1)) : null;
@@ -107,9 +82,9 @@ const offsetOf = (marker: string): number => {
 
 for (const finding of FINDINGS) {
   describe(`DocScanner on the hand-made edge fixture (${finding})`, () => {
-    const scan = (bytes: Buffer, keys: KeyTable, cuts: number[], piece?: number, maxDocBytes?: number): Summary =>
+    const scan = (bytes: Buffer, keys: KeyTable, cuts: number[], piece?: number, maxDocBytes?: number): ScanSummary =>
       scanRanges(bytes, keys, cuts, piece, maxDocBytes, finding);
-    const keys = table(EDGE_KEYS);
+    const keys = keyTable(EDGE_KEYS);
     const whole = scan(EDGE, keys, []);
 
     test('reads keys, URLs and abstracts as SPEC section 4 says', () => {
@@ -159,7 +134,7 @@ for (const finding of FINDINGS) {
     });
 
     test('a doc that is not wanted is not parsed: its unclosed abstract is not seen', () => {
-      const out = scan(EDGE, table(['Psycho (1960 film)']), []);
+      const out = scan(EDGE, keyTable(['Psycho (1960 film)']), []);
       assert.deepEqual(out.content, []);
       assert.equal(out.malformed, 4);
       assert.equal(out.docs, 20);
@@ -194,7 +169,7 @@ for (const finding of FINDINGS) {
     });
 
     test('records every doc key hash and offset when asked (for keys that come late)', () => {
-      const sc = new DocScanner({ start: 0, fileStart: true, finder: finding === 'indexOf' ? null : docFinder(), keys: table([]), index: true });
+      const sc = new DocScanner({ start: 0, fileStart: true, finder: finding === 'indexOf' ? null : docFinder(), keys: keyTable([]), index: true });
       sc.push(EDGE);
       const out = sc.end();
       assert.ok(out.hashes && out.offsets);
@@ -214,7 +189,7 @@ describe('the three ways of finding docs agree', () => {
     docs.splice(100, 0, '<doc><title>One Line A</title><url>https://en.wikipedia.org/wiki/One_Line_A</url><abstract>a</abstract></doc><doc><title>One Line B</title><url>https://en.wikipedia.org/wiki/One_Line_B</url></doc>\n');
     docs.splice(200, 0, 'stray <<doc text\n');
     const bytes = Buffer.from(HEADER + docs.join('') + TRAILER);
-    const keys = table(Array.from({ length: 400 }, (_, i) => titleOf(3, i)).filter((_, i) => i % 7 === 0).concat(['One Line B']));
+    const keys = keyTable(Array.from({ length: 400 }, (_, i) => titleOf(3, i)).filter((_, i) => i % 7 === 0).concat(['One Line B']));
     const expected = scanRanges(bytes, keys, [], 1 << 20, undefined, 'indexOf');
     assert.ok(expected.hits.length > 50 && expected.docs === 402, `${expected.docs} docs, ${expected.hits.length} hits`);
     for (const finding of FINDINGS) {
@@ -229,7 +204,7 @@ describe('the three ways of finding docs agree', () => {
 
   test('a <doc> at and around the 64 KiB window boundaries', () => {
     const doc = (title: string, abstract: string): string => `<doc>\n<title>Wikipedia: ${title}</title>\n<url>${urlFromKey(title)}</url>\n<abstract>${abstract}</abstract>\n<links>\n</links>\n</doc>\n`;
-    const keys = table(['Filler', 'At The Boundary', 'After']);
+    const keys = keyTable(['Filler', 'At The Boundary', 'After']);
     for (const boundary of [FIND_WINDOW, 2 * FIND_WINDOW]) {
       for (let target = boundary - 6; target <= boundary + 6; target++) {
         // a doc long enough that the next one starts at `target`
@@ -255,7 +230,7 @@ describe('DocScanner on malformed and cut-short input', () => {
     const big = `<doc>\n<title>Wikipedia: Big</title>\n<url>${urlFromKey('Big')}</url>\n<abstract>${'x'.repeat(5000)}</abstract>\n<links>\n</links>\n</doc>\n`;
     const small = `<doc>\n<title>Wikipedia: Small</title>\n<url>${urlFromKey('Small')}</url>\n<abstract>s</abstract>\n<links>\n</links>\n</doc>\n`;
     const bytes = Buffer.from(`<feed>\n${small}${big}${small.replace(/Small/g, 'After')}</feed>\n`);
-    const keys = table(['Big', 'Small', 'After']);
+    const keys = keyTable(['Big', 'Small', 'After']);
     const whole = scanRanges(bytes, keys, [], 1 << 20, 1000);
     assert.equal(whole.docs, 3);
     assert.deepEqual(whole.samples, [`${bytes.indexOf('<doc>\n<title>Wikipedia: Big')} doc larger than 1000 bytes`]);
@@ -269,14 +244,14 @@ describe('DocScanner on malformed and cut-short input', () => {
 
   test('invalid UTF-8 in a wanted doc is counted; the scan goes on', () => {
     const bytes = readFileSync(path.join(FIXTURES, 'invalid-utf8.xml'));
-    const out = scanRanges(bytes, table(['Bad Bytes', 'Good After Bad']), []);
+    const out = scanRanges(bytes, keyTable(['Bad Bytes', 'Good After Bad']), []);
     assert.deepEqual(out.content, [`${bytes.indexOf('<doc>')} doc is not valid UTF-8`]);
     assert.equal(out.hits.length, 1);
     assert.match(out.hits[0]!, /Good After Bad/);
   });
 
   test('a file cut anywhere before its </feed> is DUMP_TRUNCATED at its end, never a silent success', () => {
-    const keys = table(EDGE_KEYS);
+    const keys = keyTable(EDGE_KEYS);
     const feedClose = EDGE.lastIndexOf('</feed>');
     for (let cut = 60; cut < feedClose + 7; cut++) {
       const bytes = EDGE.subarray(0, cut);
@@ -293,21 +268,21 @@ describe('DocScanner on malformed and cut-short input', () => {
   test('a truncated fixture names where the doc cut short starts', () => {
     const bytes = readFileSync(path.join(FIXTURES, 'truncated.xml'));
     assert.throws(
-      () => scanRanges(bytes, table([]), []),
+      () => scanRanges(bytes, keyTable([]), []),
       (err: unknown) => isTrueFilmError(err, 'DUMP_TRUNCATED') && err.offset === bytes.length && err.message.includes(`byte ${bytes.lastIndexOf('<doc>')}`),
     );
     const noClose = readFileSync(path.join(FIXTURES, 'no-feed-close.xml'));
-    assert.throws(() => scanRanges(noClose, table([]), []), (err: unknown) => isTrueFilmError(err, 'DUMP_TRUNCATED') && /without <\/feed>/.test(err.message));
+    assert.throws(() => scanRanges(noClose, keyTable([]), []), (err: unknown) => isTrueFilmError(err, 'DUMP_TRUNCATED') && /without <\/feed>/.test(err.message));
   });
 
   test('a file that is not a dump is DUMP_FORMAT at offset 0', () => {
     const bytes = readFileSync(path.join(FIXTURES, 'not-a-dump.xml'));
-    assert.throws(() => scanRanges(bytes, table([]), []), (err: unknown) => isTrueFilmError(err, 'DUMP_FORMAT') && err.offset === 0);
-    assert.throws(() => scanRanges(Buffer.alloc(0), table([]), []), (err: unknown) => isTrueFilmError(err, 'DUMP_FORMAT'));
+    assert.throws(() => scanRanges(bytes, keyTable([]), []), (err: unknown) => isTrueFilmError(err, 'DUMP_FORMAT') && err.offset === 0);
+    assert.throws(() => scanRanges(Buffer.alloc(0), keyTable([]), []), (err: unknown) => isTrueFilmError(err, 'DUMP_FORMAT'));
   });
 
   test('an empty feed has no docs', () => {
-    const out = scanRanges(Buffer.from('<?xml version="1.0"?>\n<feed>\n</feed>\n'), table(['A']), []);
+    const out = scanRanges(Buffer.from('<?xml version="1.0"?>\n<feed>\n</feed>\n'), keyTable(['A']), []);
     assert.equal(out.docs, 0);
     assert.equal(out.malformed, 0);
   });
@@ -315,7 +290,7 @@ describe('DocScanner on malformed and cut-short input', () => {
 
 describe('DocCutter (the .gz path)', () => {
   test('cuts where a <doc> starts; the chunks scanned apart give the same docs', () => {
-    const keys = table(EDGE_KEYS);
+    const keys = keyTable(EDGE_KEYS);
     const whole = scanRanges(EDGE, keys, []);
     // pieces of 4 KiB and more are whole buffers (not from Node's pool): they go as they are
     for (const chunkSize of [1, 50, 300, 1000, 100_000]) {
@@ -344,7 +319,7 @@ describe('DocCutter (the .gz path)', () => {
     const big = `<doc>\n<title>Wikipedia: Big</title>\n<url>${urlFromKey('Big')}</url>\n<abstract>${'x'.repeat(5000)}</abstract>\n<links>\n</links>\n</doc>\n`;
     const small = `<doc>\n<title>Wikipedia: Small</title>\n<url>${urlFromKey('Small')}</url>\n<abstract>s</abstract>\n<links>\n</links>\n</doc>\n`;
     const bytes = Buffer.from(`<feed>\n${small}${big}${small}</feed>\n`);
-    const keys = table(['Big', 'Small']);
+    const keys = keyTable(['Big', 'Small']);
     const expected = scanRanges(bytes, keys, [], 1 << 20, 1000);
     for (const piece of [7, 100, 4096]) {
       const cutter = new DocCutter({ chunkSize: 200, maxDocBytes: 1000 });
@@ -392,7 +367,7 @@ describe('KeyTable and hashes', () => {
   test('a key hashes alike as bytes and as a string; windows select by index', () => {
     const key = 'Tom & Jerry: 千と千尋';
     assert.equal(hashBytes(Buffer.from(key)), hashKey(key));
-    const t = table(['a', 'b', key]);
+    const t = keyTable(['a', 'b', key]);
     assert.equal(t.mayHave(hashKey(key), 0, 3), true);
     assert.equal(t.mayHave(hashKey(key), 0, 2), false);
     assert.equal(t.mayHave(hashKey('zzz'), 0, 3), false);

@@ -10,10 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { isTrueFilmError } from '../../src/errors.js';
 import { runMetadata } from '../../src/stages/metadata.js';
-import { createUi } from '../../src/ui.js';
 import { SAMPLE } from '../helpers/cli.js';
+import { quiet } from '../helpers/recorder.js';
 
-const quiet = createUi({ progress: false, quiet: true });
 const read = (file: string, top = 1000) => runMetadata(file, { top, minBudget: 1000, ui: quiet });
 
 /** RFC 4180: quote a field when it holds a comma, a quote or a line break. */

@@ -10,12 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startEmbedded } from '../../src/db/embedded.js';
-import { createUi } from '../../src/ui.js';
 import { SAMPLE, runCli } from '../helpers/cli.js';
 import { closeTestServers, freshDatabase, testServers, type TestServer } from '../helpers/pg.js';
+import { quiet } from '../helpers/recorder.js';
 
 const SAMPLE_CSV = path.join(SAMPLE, 'movies_metadata.csv');
-const quiet = createUi({ progress: false, quiet: true });
 let servers: TestServer[] = [];
 let tmp: string;
 before(async () => {

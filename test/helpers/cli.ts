@@ -41,7 +41,7 @@ export interface CliOptions {
 }
 
 /** A clean environment: no DATABASE_URL or TRUEFILM_* from the developer's shell. */
-function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k === 'DATABASE_URL' || k.startsWith('TRUEFILM_') || k === 'NODE_OPTIONS') continue;

@@ -10,11 +10,9 @@ import pg from 'pg';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/command.js';
 import { runLoad } from '../../src/stages/load.js';
 import type { FilmMatch, FilmRecord, NamedRef } from '../../src/types.js';
-import { createUi } from '../../src/ui.js';
-import { MAIN, ROOT, SAMPLE, runCli } from './cli.js';
+import { MAIN, ROOT, SAMPLE, cleanEnv, runCli } from './cli.js';
 import { freshDatabase, type TestDatabase, type TestServer } from './pg.js';
-
-export const quiet = createUi({ progress: false, quiet: true });
+import { quiet } from './recorder.js';
 
 /** A database holding the sample CSV, loaded by the built CLI as a user would. */
 export async function sampleDatabase(server: TestServer): Promise<TestDatabase> {
@@ -59,7 +57,7 @@ interface FilmSpec {
 }
 
 /** FilmRecords ranked as the metadata stage ranks them: ratio descending, then id. */
-export function films(specs: FilmSpec[]): FilmRecord[] {
+function films(specs: FilmSpec[]): FilmRecord[] {
   const ranked = specs
     .map((s) => ({ ...s, ratio: s.revenue / s.budget }))
     .sort((a, b) => b.ratio - a.ratio || a.id - b.id);
@@ -95,9 +93,9 @@ export const SQL_TITLE = "'); drop table films; --";
 export const XSS_COMPANY = `<img src=x onerror="alert('company')">`;
 export const XSS_GENRE = '<b onmouseover=alert(4)>Bold</b>';
 export const XSS_ABSTRACT = 'An abstract with <i>markup</i> & "quotes" </td></tr><script>alert(2)</script> and a line.';
-export const DRAMA: NamedRef = { id: 18, name: 'Drama' };
-export const COMEDY: NamedRef = { id: 35, name: 'Comedy' };
-export const HORROR: NamedRef = { id: 27, name: 'Horror' };
+const DRAMA: NamedRef = { id: 18, name: 'Drama' };
+const COMEDY: NamedRef = { id: 35, name: 'Comedy' };
+const HORROR: NamedRef = { id: 27, name: 'Horror' };
 
 /** Films whose titles, names, abstracts and URLs try to break out of the page or the SQL. */
 export function hostileFilms(): FilmRecord[] {
@@ -150,7 +148,7 @@ export async function dashboardOn(db: TestDatabase): Promise<RunningDashboard> {
   return startDashboard({ databaseUrl: db.url, port: 0, host: '127.0.0.1' });
 }
 
-export interface JsonResponse<T = any> {
+interface JsonResponse<T = any> {
   status: number;
   headers: Headers;
   body: T;
@@ -170,7 +168,7 @@ export async function getJson<T = any>(base: string, pathAndQuery: string, init?
 
 // ---- the CLI, kept running --------------------------------------------------------
 
-export interface RunningCli {
+interface RunningCli {
   child: ChildProcess;
   /** stdout so far */
   stdout(): string;
@@ -180,12 +178,7 @@ export interface RunningCli {
 
 /** Starts `truefilm dashboard ...args` (dist/main.js) and waits until it prints the address to open. */
 export async function startCliDashboard(args: string[], env: Record<string, string> = {}): Promise<RunningCli & { url: string }> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k === 'DATABASE_URL' || k.startsWith('TRUEFILM_') || k === 'NODE_OPTIONS') continue;
-    clean[k] = v;
-  }
-  const child = spawn(process.execPath, [MAIN, 'dashboard', ...args], { cwd: ROOT, env: { ...clean, ...env } });
+  const child = spawn(process.execPath, [MAIN, 'dashboard', ...args], { cwd: ROOT, env: cleanEnv(env) });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

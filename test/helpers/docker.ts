@@ -87,7 +87,7 @@ export function execForm(args: string): string[] {
 export class InterpolationError extends Error {}
 
 /** Compose's interpolation of one string. */
-export function interpolate(value: string, env: Record<string, string | undefined>): string {
+function interpolate(value: string, env: Record<string, string | undefined>): string {
   return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name?: string, op?: string, arg?: string, bare?: string) => {
     if (whole === '$$') return '$';
     if (bare !== undefined) return env[bare] ?? '';

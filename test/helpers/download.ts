@@ -210,7 +210,7 @@ const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
  * 50 characters is cut in the text (never in the link); "=" in a link is
  * written %3D, as Wikimedia's links to index_name=... directories are.
  */
-export function autoindex(dirPath: string, entries: { name: string; dir: boolean; size: number }[]): Buffer {
+function autoindex(dirPath: string, entries: { name: string; dir: boolean; size: number }[]): Buffer {
   const sorted = [...entries].sort((a, b) => (a.dir === b.dir ? (a.name < b.name ? -1 : 1) : a.dir ? -1 : 1));
   const rows = sorted.map(({ name, dir, size }) => {
     const shown = dir ? `${name}/` : name;
@@ -255,7 +255,7 @@ export function hashOf(algo: 'md5' | 'sha1' | 'sha256', data: Buffer): string {
   return createHash(algo).update(data).digest('hex');
 }
 
-export interface ScriptResult {
+interface ScriptResult {
   status: number | null;
   stdout: string;
   stderr: string;

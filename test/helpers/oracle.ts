@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FilmMatch } from '../../src/types.js';
 import type { TestDatabase } from './pg.js';
 
 export interface OracleFilm {
@@ -53,6 +54,24 @@ export async function loadedFilms(db: TestDatabase): Promise<OracleFilm[]> {
     ...(f as unknown as OracleFilm),
     genres: group(genres, f.id as number),
     companies: group(companies, f.id as number),
+  }));
+}
+
+/** A film's match as the database holds it. */
+export type MatchRow = Pick<FilmMatch, 'filmId' | 'method' | 'url' | 'title' | 'abstract' | 'abstractSource'>;
+
+/** The films' matches as the database holds them, in rank order. */
+export async function loadedMatches(db: TestDatabase): Promise<MatchRow[]> {
+  const rows = await db.query<Record<string, string | number | null>>(
+    'SELECT id, wikipedia_match, wikipedia_url, wikipedia_title, wikipedia_abstract, abstract_source FROM films ORDER BY rank',
+  );
+  return rows.map((r) => ({
+    filmId: r.id as number,
+    method: r.wikipedia_match as FilmMatch['method'],
+    url: r.wikipedia_url as string | null,
+    title: r.wikipedia_title as string | null,
+    abstract: r.wikipedia_abstract as string | null,
+    abstractSource: r.abstract_source as FilmMatch['abstractSource'],
   }));
 }
 

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { startEmbedded, type EmbeddedServer } from '../../src/db/embedded.js';
 import { createUi } from '../../src/ui.js';
 
-export const LOCAL_URL = process.env.TRUEFILM_TEST_LOCAL_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const LOCAL_URL = process.env.TRUEFILM_TEST_LOCAL_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestServer {
   name: 'embedded' | 'local';

@@ -1,6 +1,6 @@
 /**
- * What the stages' tests share: Uis that record what a stage says (its
- * warnings, its progress tasks) or act on its progress; temporary
+ * What the stages' tests share: a silent Ui, and Uis that record what a stage
+ * says (its warnings, its progress tasks) or act on its progress; temporary
  * directories and servers removed and closed when the file's tests are done;
  * a closed port; key sets for the dump scan, closed or arriving during it.
  */
@@ -11,7 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
 import { WantedKeys } from '../../src/stages/abstracts.js';
-import type { Task, Ui } from '../../src/ui.js';
+import { createUi, type Task, type Ui } from '../../src/ui.js';
+
+/** A Ui that says nothing and shows no progress. */
+export const quiet: Ui = createUi({ progress: false, quiet: true });
 
 export interface Recorder {
   ui: Ui;

@@ -44,14 +44,14 @@ export interface SparqlServer extends FaultServerState<RecordedRequest> {
 const VALUES = /VALUES\s+\?\w+\s*\{([^}]*)\}/i;
 
 /** The string literals of the query's VALUES block. */
-export function valuesOf(query: string): string[] {
+function valuesOf(query: string): string[] {
   const m = VALUES.exec(query);
   if (!m) return [];
   return [...m[1]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]!);
 }
 
 /** The SPARQL JSON results for `ids` from `table`. */
-export function resultsFor(ids: string[], table: Record<string, string[]>): unknown {
+function resultsFor(ids: string[], table: Record<string, string[]>): unknown {
   const bindings = [];
   for (const id of ids) {
     for (const url of table[id] ?? []) {

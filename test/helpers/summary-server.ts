@@ -25,9 +25,9 @@ import { playFault, startFaultServer, type BaseRecord, type Fault, type FaultSer
 
 export type { Fault } from './fault-server.js';
 
-export const API_PREFIX = '/api/rest_v1/page/summary/';
+const API_PREFIX = '/api/rest_v1/page/summary/';
 
-export type SummaryType = 'standard' | 'disambiguation' | 'no-extract' | 'mainpage';
+type SummaryType = 'standard' | 'disambiguation' | 'no-extract' | 'mainpage';
 
 export interface SummaryPage {
   type?: SummaryType;
@@ -71,7 +71,7 @@ export interface SummaryServer extends FaultServerState<RecordedRequest> {
 }
 
 /** A title as Wikipedia's Location headers spell it: underscores, encodeURIComponent. */
-export function encodeTitle(key: string): string {
+function encodeTitle(key: string): string {
   return encodeURIComponent(key.replace(/ /g, '_'));
 }
 
@@ -80,7 +80,7 @@ function escapeHtml(text: string): string {
 }
 
 /** The summary JSON for a page, with the fields the real API gives. */
-export function summaryOf(key: string, page: SummaryPage | string, pageid: number): Record<string, unknown> {
+function summaryOf(key: string, page: SummaryPage | string, pageid: number): Record<string, unknown> {
   const p = typeof page === 'string' ? { type: 'standard' as const, extract: page } : page;
   const canonical = key.replace(/ /g, '_');
   const extract = p.extract ?? '';
@@ -108,11 +108,6 @@ export function summaryOf(key: string, page: SummaryPage | string, pageid: numbe
 
 function problem(uri: string, detail: string, anchor = ''): string {
   return JSON.stringify({ type: `https://mediawiki.org/wiki/HyperSwitch/errors/not_found${anchor}`, title: 'Not found.', method: 'get', detail, uri });
-}
-
-/** A fault function giving `faults[n - 1]` to the n-th request, nothing after. */
-export function inOrder(...faults: Array<Fault | null>): FaultFn {
-  return (req) => faults[req.n - 1] ?? null;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8; profile="https://www.mediawiki.org/wiki/Specs/Summary/1.5.0"';
