@@ -9,7 +9,6 @@ import { TrueFilmError } from './errors.js';
 import { formatCount } from './format.js';
 
 export const VERSION = '0.1.0';
-export const CONTACT_URL = 'https://github.com/truefilm/truefilm';
 
 export const DEFAULTS = {
   dataDir: 'data',
@@ -19,7 +18,7 @@ export const DEFAULTS = {
   minBudget: 1000,
   threads: os.availableParallelism(),
   sparqlEndpoint: 'https://query.wikidata.org/sparql',
-  summaryEndpoint: 'https://en.wikipedia.org/api/rest_v1/page/summary/',
+  wikipediaEndpoint: 'https://en.wikipedia.org/w/api.php',
   dashboardPort: 8502,
   dashboardHost: '127.0.0.1',
 } as const;
@@ -39,8 +38,10 @@ export interface RunConfig {
   databaseUrl: string | null;
   dataDir: string;
   sparqlEndpoint: string;
-  /** the Wikipedia REST page summary base URL; a page's title is appended */
-  summaryEndpoint: string;
+  /** English Wikipedia's MediaWiki Action API (api.php): title lookups and intro extracts */
+  wikipediaEndpoint: string;
+  /** the user's e-mail address or URL, put in the User-Agent of every request (Wikimedia's policy); null: none given */
+  contact: string | null;
   offline: boolean;
   requireWikidata: boolean;
   report: string | null;
@@ -73,6 +74,9 @@ const RUN_OPTIONS = {
   'database-url': { type: 'string' },
   'data-dir': { type: 'string' },
   'sparql-endpoint': { type: 'string' },
+  'wikipedia-endpoint': { type: 'string' },
+  contact: { type: 'string' },
+  /** removed (the REST summaries gave way to the Action API): kept to say so */
   'summary-endpoint': { type: 'string' },
   offline: { type: 'boolean' },
   'require-wikidata': { type: 'boolean' },
@@ -115,9 +119,11 @@ Quick start: npm run demo   (sample data, embedded PostgreSQL, no network)
   run: `Usage: truefilm [run] [options]
 
 Reads the movies CSV, keeps the top N films by revenue/budget, matches them to
-English Wikipedia (Wikidata by IMDb id, then titles), takes their abstracts from
-the dump, and loads films, genres and production companies into PostgreSQL.
-A run replaces the previous load atomically.
+English Wikipedia (Wikidata by IMDb id, then titles: in the dump when there is
+one, then on the live wiki), takes their abstracts (from the dump, else the live
+page's intro), and loads films, genres and production companies into PostgreSQL.
+A run replaces the previous load atomically. No dump is needed: online, the
+live wiki answers everything.
 
 Inputs
   --metadata PATH        the movies CSV           [env TRUEFILM_METADATA]
@@ -135,10 +141,13 @@ Selection
 Matching
   --sparql-endpoint URL  Wikidata Query Service [env TRUEFILM_SPARQL_ENDPOINT]
                          default: ${DEFAULTS.sparqlEndpoint}
-  --summary-endpoint URL Wikipedia REST page summaries, the fill-in for matched
-                         films without a good dump abstract [env TRUEFILM_SUMMARY_ENDPOINT]
-                         default: ${DEFAULTS.summaryEndpoint}
-  --offline              no network: title matching only (caches still used)
+  --wikipedia-endpoint URL
+                         English Wikipedia's MediaWiki Action API: title lookups
+                         and intro extracts [env TRUEFILM_WIKIPEDIA_ENDPOINT]
+                         default: ${DEFAULTS.wikipediaEndpoint}
+  --contact EMAIL-or-URL your e-mail address or a URL, put in the User-Agent of
+                         every request, as Wikimedia's policy asks [env TRUEFILM_CONTACT]
+  --offline              no network: the dump and the caches only
   --require-wikidata     fail (exit 1) when Wikidata cannot be reached
 Resources
   --threads N            worker threads for the dump scan (default: ${DEFAULTS.threads}, the CPUs)
@@ -218,6 +227,20 @@ function portNumber(problems: Problems, flag: string, text: string | undefined, 
 function httpUrl(problems: Problems, flag: string, text: string): string {
   if (!/^https?:\/\/[^/]/i.test(text)) problems.add(`${flag} must be an http:// or https:// URL, got ${JSON.stringify(text)}`);
   return text;
+}
+
+const EMAIL = /^[^\s@()<>]+@[^\s@()<>]+\.[^\s@()<>]+$/;
+const CONTACT_URL = /^https?:\/\/[^\s()<>]+$/i;
+
+/** An e-mail address or an http(s) URL, as the User-Agent's contact; nothing that could break the header. */
+function contactOf(problems: Problems, flag: string, text: string | undefined): string | null {
+  if (text === undefined || text.trim() === '') return null;
+  const contact = text.trim();
+  if (!EMAIL.test(contact) && !CONTACT_URL.test(contact)) {
+    problems.add(`${flag} must be an e-mail address (you@example.org) or an http(s) URL where you can be reached, got ${JSON.stringify(text)}`);
+    return null;
+  }
+  return contact;
 }
 
 function databaseUrl(problems: Problems, flag: string, text: string | undefined): string | null {
@@ -301,7 +324,14 @@ export function parseCommandLine(argv: string[], env: Env = process.env): Config
     else minBudget = Number(text);
   }
   const sparqlEndpoint = httpUrl(problems, '--sparql-endpoint', values['sparql-endpoint'] ?? env.TRUEFILM_SPARQL_ENDPOINT ?? DEFAULTS.sparqlEndpoint);
-  const summaryEndpoint = httpUrl(problems, '--summary-endpoint', values['summary-endpoint'] ?? env.TRUEFILM_SUMMARY_ENDPOINT ?? DEFAULTS.summaryEndpoint);
+  if (values['summary-endpoint'] !== undefined) {
+    problems.add(
+      '--summary-endpoint is gone: abstracts now come from the MediaWiki Action API, with the title lookups. ' +
+        `Use --wikipedia-endpoint URL (an api.php URL; default ${DEFAULTS.wikipediaEndpoint}).`,
+    );
+  }
+  const wikipediaEndpoint = httpUrl(problems, '--wikipedia-endpoint', values['wikipedia-endpoint'] ?? env.TRUEFILM_WIKIPEDIA_ENDPOINT ?? DEFAULTS.wikipediaEndpoint);
+  const contact = contactOf(problems, values.contact !== undefined ? '--contact' : 'TRUEFILM_CONTACT', values.contact ?? env.TRUEFILM_CONTACT);
   const metadata = values.metadata ?? env.TRUEFILM_METADATA ?? path.join(dataDir, DEFAULTS.metadataFile);
   if (metadata.trim() === '') problems.add('--metadata must name a file');
 
@@ -316,7 +346,8 @@ export function parseCommandLine(argv: string[], env: Env = process.env): Config
     databaseUrl: databaseUrl(problems, values['database-url'] ? '--database-url' : 'DATABASE_URL', values['database-url'] ?? env.DATABASE_URL),
     dataDir,
     sparqlEndpoint,
-    summaryEndpoint,
+    wikipediaEndpoint,
+    contact,
     offline: values.offline ?? false,
     requireWikidata: values['require-wikidata'] ?? false,
     report: values.report ?? null,

@@ -67,3 +67,26 @@ export function wikiTitleCase(title: string): string {
   const ch = String.fromCodePoint(first);
   return ch.toUpperCase().length === ch.length ? ch.toUpperCase() + title.slice(ch.length) : title;
 }
+
+/** Characters MediaWiki never allows in a title (`#` starts a section link, so it never names a page either). */
+const INVALID_TITLE_CHARS = /[#<>[\]{}|\u0000-\u001f\u007f]|%[0-9A-Fa-f]{2}/u;
+/** Bidirectional marks MediaWiki strips from titles. */
+const BIDI_MARKS = /[\u200e\u200f\u202a-\u202e]/gu;
+/** Underscores and the spaces MediaWiki reads as one space. */
+const TITLE_SPACES = /[_\s\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/gu;
+/** Longest title, in UTF-8 bytes. */
+const MAX_TITLE_BYTES = 255;
+
+/**
+ * A title as MediaWiki normalises it for the main namespace of English
+ * Wikipedia: Unicode NFC, bidirectional marks dropped, underscores and runs of
+ * spaces as one space, trimmed, the first letter upper case. Null when
+ * MediaWiki would refuse it as invalid (empty, a character it never allows,
+ * percent-encoding, over 255 bytes). The API's own `normalized` list is what
+ * counts for an answer; this makes the question and the cache key.
+ */
+export function normalizeTitle(text: string): string | null {
+  const title = wikiTitleCase(text.normalize('NFC').replace(BIDI_MARKS, '').replace(TITLE_SPACES, ' ').trim());
+  if (title === '' || INVALID_TITLE_CHARS.test(title) || Buffer.byteLength(title) > MAX_TITLE_BYTES) return null;
+  return title;
+}

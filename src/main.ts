@@ -35,6 +35,18 @@ function trapSignals(controller: AbortController, current: () => { ui: Ui; stopp
   return { signal: () => received };
 }
 
+/** "Wikipedia matches: 950 by Wikidata, 40 by title (35 online), 10 none; 985 with an abstract (960 from the live wiki)." */
+function matchLine(report: PipelineResult['report']): string {
+  const m = report.matches;
+  const live = report.wikipedia.status !== 'offline' || m.title_online > 0 || m.abstract_online > 0;
+  return (
+    `Wikipedia matches: ${formatCount(m.wikidata)} by Wikidata, ` +
+    (m.cirrus > 0 ? `${formatCount(m.cirrus)} by CirrusSearch, ` : '') +
+    `${formatCount(m.title)} by title${live ? ` (${formatCount(m.title_online)} online)` : ''}, ${formatCount(m.none)} none; ` +
+    `${formatCount(m.with_abstract)} with an abstract${live ? ` (${formatCount(m.abstract_online)} from the live wiki)` : ''}.`
+  );
+}
+
 function printSummary(result: PipelineResult): void {
   const { report, top } = result;
   const m = report.metadata;
@@ -43,7 +55,7 @@ function printSummary(result: PipelineResult): void {
     `Loaded ${formatCount(report.load.films)} films, ${report.load.genres} genres, ${report.load.production_companies} production companies.`,
     `CSV: ${formatCount(m.rows)} rows, ${m.malformed} malformed, ${m.duplicates} duplicate${m.duplicates === 1 ? '' : 's'}, ${formatCount(m.eligible)} eligible, ${formatCount(m.selected)} selected` +
       (m.bad_literals > 0 ? `, ${m.bad_literals} unparseable genre/company lists` : ''),
-    `Wikipedia matches: ${formatCount(report.matches.wikidata)} by Wikidata, ${report.matches.cirrus > 0 ? `${formatCount(report.matches.cirrus)} by CirrusSearch, ` : ''}${formatCount(report.matches.title)} by title, ${formatCount(report.matches.none)} none; ${formatCount(report.matches.with_abstract)} with an abstract.`,
+    matchLine(report),
     '',
     top.length === 0
       ? 'No film qualified: check --min-budget and the input.'

@@ -2,7 +2,7 @@
  * `truefilm run`: the stages in order, with what can overlap overlapping.
  *
  *   database (start/connect, lock) ─┐
- *   metadata (CSV → top N films) ───┴─> Wikidata ∥ dump scan ─> match ─> REST fill-in ─> load (COPY, swap)
+ *   metadata (CSV → top N films) ───┴─> Wikidata ∥ dump scan ─> live wiki (titles, intros) ─> match ─> load (COPY, swap)
  */
 import { access } from 'node:fs/promises';
 import type pg from 'pg';
@@ -10,14 +10,15 @@ import { VERSION, type RunConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { acquireLoadLock } from './db/lock.js';
 import { TrueFilmError } from './errors.js';
+import { userAgent } from './http/client.js';
 import { WantedKeys } from './scan/wanted.js';
 import { runAbstracts } from './stages/abstracts.js';
 import { runLoad } from './stages/load.js';
-import { countMatches, fillAbstracts, pagesWithoutAbstract, runMatch, titleKeys, type MatchResult } from './stages/match.js';
+import { liveQuestions, runMatch, titleKeys, type MatchInput, type MatchResult } from './stages/match.js';
 import { checkMetadataFile, runMetadata } from './stages/metadata.js';
-import { runSummaries } from './stages/summaries.js';
 import { runWikidata } from './stages/wikidata.js';
-import type { AbstractsReport, Film, FilmRecord, RunReport, SummaryReport, WikidataReport } from './types.js';
+import { runWikipedia } from './stages/wikipedia.js';
+import type { AbstractsReport, Film, FilmRecord, RunReport, WikidataReport, WikipediaReport } from './types.js';
 import type { Ui } from './ui.js';
 
 export interface TopFilmRow {
@@ -62,7 +63,11 @@ async function abstractInputs(config: RunConfig, ui: Ui): Promise<string[]> {
           hint: 'Check --abstracts / TRUEFILM_ABSTRACTS, or run ./data_download.sh.',
         });
       }
-      ui.info(`no abstract dump at ${file}: going on without abstracts (./data_download.sh fetches one)`);
+      ui.info(
+        config.offline
+          ? `no abstract dump at ${file}, and --offline: title matching from the caches only (./data_download.sh --source abstracts fetches a dump)`
+          : `no abstract dump at ${file}: the live Wikipedia gives the pages and abstracts (a dump is the offline option)`,
+      );
     }
   }
   return present;
@@ -74,7 +79,7 @@ interface FoundPages {
   matches: MatchResult;
   wikidata: WikidataReport;
   abstracts: AbstractsReport;
-  summaries: SummaryReport;
+  wikipedia: WikipediaReport;
 }
 
 /**
@@ -85,6 +90,7 @@ interface FoundPages {
  * result equals the sequential order's: all answers first, then the scan.
  */
 async function findPages(config: RunConfig, films: Film[], files: string[], ui: Ui, signal: AbortSignal, timed: Timed): Promise<FoundPages> {
+  const userAgent = userAgentFor(config, ui);
   // the user's stop, or the first of the two failing, stops both
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
@@ -96,6 +102,7 @@ async function findPages(config: RunConfig, films: Film[], files: string[], ui: 
       dataDir: config.dataDir,
       offline: config.offline,
       require: config.requireWikidata,
+      userAgent,
       ui,
       signal: both,
       onArticles: (answers) => wanted.add([...answers.values()].flatMap((articles) => articles.map((a) => a.key))),
@@ -108,26 +115,37 @@ async function findPages(config: RunConfig, films: Film[], files: string[], ui: 
   asking.catch(() => stop.abort());
   scanning.catch(() => stop.abort());
   const [wikidata, scan] = await Promise.all([asking, scanning]);
-  const matched = runMatch({ films, wikidata: wikidata.articles, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb });
 
-  // Pages whose dump abstract is missing or not prose: the REST page summary fills in.
-  const { extracts, report: summaries } = await timed('summaries', () =>
-    runSummaries(pagesWithoutAbstract(matched.matches), {
-      endpoint: config.summaryEndpoint,
+  // What the dump and Wikidata leave open, the live wiki answers: title candidates the
+  // dump lacks, and the intros of matched pages without a prose dump abstract.
+  const input: MatchInput = { films, wikidata: wikidata.articles, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb };
+  const live = await timed('wikipedia', () =>
+    runWikipedia((known) => liveQuestions({ ...input, live: known }), {
+      endpoint: config.wikipediaEndpoint,
       dataDir: config.dataDir,
       offline: config.offline,
+      userAgent,
       ui,
       signal,
     }),
   );
-  const filled = fillAbstracts(matched.matches, extracts);
-  const matches: MatchResult = { ...matched, matches: filled, report: countMatches(filled) };
   return {
-    matches,
-    summaries,
+    matches: runMatch({ ...input, live: live.answers }),
+    wikipedia: live.report,
     wikidata: wikidata.report,
     abstracts: scan?.report ?? { files: 0, bytes: 0, docs: 0, threads: config.threads, malformed_docs: 0 },
   };
+}
+
+/** The User-Agent of every request, with the user's contact; an online run without one says how to set it, once. */
+function userAgentFor(config: RunConfig, ui: Ui): string {
+  if (config.contact === null && !config.offline) {
+    ui.info(
+      'note: Wikimedia asks every client to name a contact in its User-Agent (https://meta.wikimedia.org/wiki/User-Agent_policy); ' +
+        'set yours with --contact you@example.org (or a URL), or TRUEFILM_CONTACT.',
+    );
+  }
+  return userAgent(config.contact);
 }
 
 export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal, hooks: PipelineHooks = {}): Promise<PipelineResult> {
@@ -181,7 +199,7 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
       metadata,
       wikidata: found.wikidata,
       abstracts: found.abstracts,
-      summaries: found.summaries,
+      wikipedia: found.wikipedia,
       matches: found.matches.report,
       rejected_abstracts: found.matches.rejectedAbstracts,
       load: { films: 0, genres: 0, film_genres: 0, production_companies: 0, film_production_companies: 0 },

@@ -56,6 +56,38 @@ export interface WikiPage {
   source?: 'dump' | 'cirrus';
 }
 
+/**
+ * What the live wiki says of a title (MediaWiki Action API). `page`: an
+ * article of the main namespace (a redirect already followed to it);
+ * `missing`: no such article (or an invalid title, another wiki's, another
+ * namespace's); `unknown`: not answered (offline and not cached, or the API
+ * unavailable), which the matching reads as "the wiki lacks it".
+ */
+export type LivePage =
+  | {
+      kind: 'page';
+      /** the article's title (the redirect's target when the title asked redirects) */
+      title: string;
+      redirected: boolean;
+      disambiguation: boolean;
+      /** the short description ("1999 film by Michael Mann"); null when it has none */
+      description: string | null;
+      /** the plain-text intro; null when it has none; absent when not asked for yet */
+      extract?: string | null;
+    }
+  | { kind: 'missing' }
+  | { kind: 'unknown' };
+
+/** Titles to ask the live wiki about (normalised: src/keys.ts normalizeTitle). */
+export interface LiveQuestions {
+  /** does it exist, where does it redirect, is it a disambiguation page, its short description */
+  lookup: Set<string>;
+  /** the same and its intro extract, needed to decide a match (a bare title's "film") */
+  decide: Set<string>;
+  /** the intro extract of a page already matched: its abstract (may wait to fill a batch) */
+  abstract: Set<string>;
+}
+
 /** How one film was matched to its English Wikipedia page. */
 export interface FilmMatch {
   filmId: number;
@@ -108,27 +140,30 @@ export interface MatchesReport {
   wikidata: number;
   cirrus: number;
   title: number;
+  /** of `title`: the page was found on the live wiki, not in the dump */
+  title_online: number;
   none: number;
   with_abstract: number;
+  /** of `with_abstract`: the abstract is the live page's intro (abstract_source 'api') */
+  abstract_online: number;
 }
 
-export interface SummaryReport {
+/** The live wiki's Action API stage (src/stages/wikipedia.ts). */
+export interface WikipediaReport {
   status: 'ok' | 'offline' | 'unavailable';
-  /** distinct page keys asked */
-  asked: number;
-  /** keys answered by the API in this run */
-  fetched: number;
-  /** keys answered by the cache */
-  cache_hits: number;
-  /** HTTP requests sent: retries and redirect hops included */
+  /** distinct titles asked about (normalised), from the cache or the API */
+  titles: number;
+  /** HTTP requests sent: retries and continuations included */
   requests: number;
   retries: number;
-  /** of the keys answered (cache or API): disambiguation pages */
+  /** titles answered by the cache */
+  cache_hits: number;
+  /** titles that redirect: their page is the redirect's target */
+  redirects: number;
+  /** titles whose page is a disambiguation page (never a film's page) */
   disambiguation: number;
-  /** ... pages that do not exist (404), or whose redirects loop */
+  /** titles with no article: missing, invalid, another wiki or namespace */
   missing: number;
-  /** ... every other answer without a prose extract: infobox residue, 'no-extract', 'mainpage', a fragment */
-  not_prose: number;
 }
 
 export interface LoadReport {
@@ -145,8 +180,8 @@ export interface RunReport {
   metadata: MetadataReport;
   wikidata: WikidataReport;
   abstracts: AbstractsReport;
-  /** the Wikipedia REST page summaries that filled in missing abstracts */
-  summaries: SummaryReport;
+  /** the live wiki: title lookups and intro extracts */
+  wikipedia: WikipediaReport;
   matches: MatchesReport;
   /** abstracts of matched pages that were refused as not prose, by reason */
   rejected_abstracts: RejectedAbstracts;

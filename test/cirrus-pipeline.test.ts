@@ -1,7 +1,7 @@
 /**
  * The CirrusSearch content dump as the --abstracts input, end to end through
- * the command line into real PostgreSQL, against a SPARQL test server and a
- * REST summary test server.
+ * the command line into real PostgreSQL, against a SPARQL test server and an
+ * Action API test server (the live wiki).
  *
  * The CirrusSearch sample is built here from the real pages of the abstract
  * dump fixtures (test/fixtures/real/enwiki_2021_film_pages.xml and
@@ -32,7 +32,7 @@ import { loadedMatches, type MatchRow } from './helpers/oracle.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase } from './helpers/pg.js';
 import { quiet } from './helpers/recorder.js';
 import { startSparqlServer, type SparqlServer } from './helpers/sparql-server.js';
-import { startSummaryServer, type SummaryServer } from './helpers/summary-server.js';
+import { startActionApiServer, type ActionApiServer } from './helpers/action-api-server.js';
 
 /** the real CSV's first 4,994 rows, every eligible film of them */
 const CSV = realCsvPath();
@@ -100,7 +100,7 @@ const linked = new Map<number, string>();
 const withheld = new Set<number>();
 let fullTable: Record<string, string[]>;
 let partialTable: Record<string, string[]>;
-let summaries: SummaryServer;
+let wiki: ActionApiServer;
 let db: TestDatabase;
 let xmlDocCount = 0;
 
@@ -115,7 +115,6 @@ before(async () => {
   for (const doc of [...real!, ...sample!]) if (!pages.has(doc.key)) pages.set(doc.key, doc);
 
   // the films whose page the dumps hold, where that page is the film's (its residue is a film infobox's, or it is "... (YEAR film)")
-  // (every other one: the REST API answers 5 requests a second, and every page without a prose abstract is asked for)
   const links = new Map<string, string[]>();
   const redirects = new Map<string, string[]>();
   let found = 0;
@@ -169,15 +168,15 @@ before(async () => {
     withheld.add(id);
     delete partialTable[films.find((f) => f.id === id)!.imdbId!];
   });
-  // the REST API knows one of the linked pages that Wikidata is silent on (its dump abstract is residue)
+  // the live wiki knows one of the linked pages that Wikidata is silent on (its dump abstract is residue)
   const apiPage = [...linked].find(([id, key]) => withheld.has(id) && judgeAbstract(pages.get(key)!.abstract) !== 'prose')![1];
-  summaries = await startSummaryServer({ pages: { [apiPage]: `${apiPage} is a film, as the REST API says in prose.` } });
+  wiki = await startActionApiServer({ pages: { [apiPage]: `${apiPage} is a film, as the live wiki says in prose.` } });
   db = await freshDatabase((await testServers())[0]!);
 });
 
 after(async () => {
   await db?.drop();
-  await summaries?.close();
+  await wiki?.close();
   await closeTestServers();
   await rm(tmp, { recursive: true, force: true });
 });
@@ -191,8 +190,8 @@ async function run(name: string, abstracts: string[], extra: string[]): Promise<
     '--top',
     String(TOP),
     ...abstracts.flatMap((file) => ['--abstracts', file]),
-    '--summary-endpoint',
-    summaries.endpoint,
+    '--wikipedia-endpoint',
+    wiki.endpoint,
     '--database-url',
     db.url,
     '--data-dir',
@@ -238,13 +237,13 @@ describe('the CirrusSearch dump as --abstracts, end to end', () => {
   });
 
   test('with Wikidata silent on half of them, the CirrusSearch dump gives the same pages and abstracts, matched by its IMDb links', async () => {
-    // the REST answers of the oracle's run, from its cache: the same pages are asked, and none is asked twice (5 a second)
+    // the live wiki's answers of the oracle's run, from its cache: most titles are asked again
     await mkdir(path.join(tmp, 'cirrus', 'cache'), { recursive: true });
-    await copyFile(path.join(tmp, 'xml', 'cache', 'summaries.json'), path.join(tmp, 'cirrus', 'cache', 'summaries.json'));
+    await copyFile(path.join(tmp, 'xml', 'cache', 'wikipedia.json'), path.join(tmp, 'cirrus', 'cache', 'wikipedia.json'));
     const cirrus = await withSparql(partialTable, (url) => run('cirrus', cirrusFiles, ['--sparql-endpoint', url]));
     const expected = oracle.rows.map((row) => asCirrus(withheld.has(row.filmId) ? { ...row, method: 'cirrus' } : row));
     assert.deepEqual(cirrus.rows, expected);
-    assert.ok(cirrus.rows.some((r) => r.method === 'cirrus' && r.abstractSource === 'api'), 'the REST API fills a cirrus match');
+    assert.ok(cirrus.rows.some((r) => r.method === 'cirrus' && r.abstractSource === 'api'), 'the live wiki fills a cirrus match');
     assert.ok(cirrus.rows.filter((r) => r.abstractSource === 'cirrus').length >= 3, 'abstracts from the CirrusSearch dump');
     assert.equal(cirrus.report.matches!.cirrus, withheld.size);
     assert.equal(cirrus.report.matches!.wikidata, oracle.report.matches!.wikidata! - withheld.size);
@@ -263,7 +262,7 @@ describe('the CirrusSearch dump as --abstracts, end to end', () => {
       const key = linked.get(row.filmId);
       if (key === undefined) return asCirrus(row);
       const online = oracle.rows.find((r) => r.filmId === row.filmId)!;
-      // the page Wikidata gives, with its dump abstract (no REST API offline)
+      // the page Wikidata gives, with its dump abstract (no live wiki offline)
       const abstract = online.abstractSource === 'dump' ? online.abstract : null;
       return { ...online, method: 'cirrus' as const, abstract, abstractSource: abstract === null ? null : ('cirrus' as const) };
     });

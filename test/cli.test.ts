@@ -59,14 +59,25 @@ describe('help and usage', () => {
   });
 
   test('bad values: exit 2, every problem named with its flag, in one go', async () => {
-    const r = await runCli(['--top', 'abc', '--threads', '0', '--min-budget=-5', '--sparql-endpoint', 'ftp://x']);
+    const r = await runCli(['--top', 'abc', '--threads', '0', '--min-budget=-5', '--sparql-endpoint', 'ftp://x', '--wikipedia-endpoint', 'api.php', '--contact', 'me (at) home']);
     assert.equal(r.status, 2);
+    assert.match(r.stderr, /--wikipedia-endpoint must be an http:\/\/ or https:\/\/ URL, got "api\.php"/);
+    assert.match(r.stderr, /--contact must be an e-mail address \(you@example\.org\) or an http\(s\) URL where you can be reached, got "me \(at\) home"/);
     assert.match(r.stderr, /--top must be a whole number from 1 to 10,000,000, got "abc"/);
     assert.match(r.stderr, /--threads must be a whole number from 1 to 256, got "0"/);
     assert.match(r.stderr, /--min-budget must be a number of dollars, 0 or more, got "-5"/);
     assert.match(r.stderr, /--sparql-endpoint must be an http:\/\/ or https:\/\/ URL/);
     assert.match(r.stderr, /See: truefilm --help/);
     noStack(r.stderr);
+  });
+
+  test('--summary-endpoint is gone: exit 2, saying what replaced it; a bad TRUEFILM_CONTACT is named as such', async () => {
+    const r = await runCli(['--summary-endpoint', 'https://en.wikipedia.org/api/rest_v1/page/summary/']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--summary-endpoint is gone: abstracts now come from the MediaWiki Action API.*Use --wikipedia-endpoint URL/s);
+    const env = await runCli(['--metadata', SAMPLE_CSV], { env: { TRUEFILM_CONTACT: 'nobody' } });
+    assert.equal(env.status, 2);
+    assert.match(env.stderr, /TRUEFILM_CONTACT must be an e-mail address/);
   });
 
   test('unknown flag, unknown command, a flag without its value: exit 2', async () => {

@@ -72,7 +72,7 @@ describe('data_download.sh abstracts', () => {
   test('downloads, verifies the .sha256 published beside the file, decompresses, and deletes the .gz', async () => {
     serveDump();
     server.files.set(`${DUMP_PATH}.sha256`, { body: Buffer.from(`${hashOf('sha256', GZ)}  enwiki-20250201-abstract.xml.gz\n`) });
-    const r = await runScript(['--source', 'abstracts'], env());
+    const r = await runScript(['--source', 'abstracts'], env({ TRUEFILM_CONTACT: 'film-desk@example.org' }));
     assert.equal(r.status, 0, r.stderr);
     assert.ok((await readFile(path.join(dataDir, XML_NAME))).equals(XML), 'the .xml is the decompressed dump');
     assert.deepEqual(await files(), [`.${XML_NAME}.source`, XML_NAME]);
@@ -81,7 +81,7 @@ describe('data_download.sh abstracts', () => {
     const gets = server.seen(DUMP_PATH, 'GET');
     assert.equal(gets.length, 1);
     assert.equal(gets[0]!.range, undefined, 'a fresh download asks for the whole file');
-    assert.match(gets[0]!.userAgent ?? '', /^truefilm-data-download\/\S+ \(https?:\/\/\S+/, 'a descriptive User-Agent');
+    assert.equal(gets[0]!.userAgent, 'truefilm-data-download/0.1.0 (film-desk@example.org) curl', "a descriptive User-Agent with the user's contact");
     await assertNoTempLeft();
   });
 
@@ -617,6 +617,15 @@ describe('data_download.sh metadata', () => {
     assert.deepEqual(await files(), []);
   });
 
+  test('with no --source, only the CSV: a run online needs no dump', async () => {
+    serveDump();
+    server.files.set(CSV_PATH, { body: await readFile(path.join(SAMPLE, 'movies_metadata.csv')) });
+    const r = await runScript([], env({ METADATA_URL: server.url(CSV_PATH) }));
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(await files(), ['movies_metadata.csv']);
+    assert.equal(server.seen(DUMP_PATH, 'GET').length, 0, 'no dump is fetched');
+  });
+
   test('Kaggle credentials without the kaggle command: a failure that says to install it', async (t) => {
     if (spawnSync('sh', ['-c', 'command -v kaggle']).status === 0) {
       t.skip('the kaggle command is installed here');
@@ -644,7 +653,9 @@ describe('data_download.sh usage', () => {
     assert.match(r.stdout, /stopped producing the abstract dumps in February 2025 \(Phabricator\s+T382069\)/);
     assert.match(r.stdout, /2025-02-01/);
     assert.match(r.stdout, /<wiki>-<YYYYMMDD>-abstract\.xml\.gz/);
-    assert.match(r.stdout, /REST page summary API/);
+    assert.match(r.stdout, /Neither is needed to run online/);
+    assert.match(r.stdout, /MediaWiki Action API/);
+    assert.match(r.stdout, /By default: metadata\./);
     assert.match(r.stdout, /CirrusSearch/);
     assert.match(r.stdout, /enwiki_content/);
     // the CirrusSearch source: what it is, which to use today and why, what it assumes of the server

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { HttpClient, USER_AGENT, type HttpClientOptions, type HttpResponse } from '../src/http/client.js';
+import { VERSION } from '../src/config.js';
+import { HttpClient, USER_AGENT, userAgent, type HttpClientOptions, type HttpResponse } from '../src/http/client.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from '../src/http/retry.js';
 import { TrueFilmError } from '../src/errors.js';
 import { inOrder, startSparqlServer, type FaultFn, type SparqlServer } from './helpers/sparql-server.js';
@@ -76,13 +77,16 @@ describe('retry policy', () => {
 });
 
 describe('HttpClient', () => {
-  test('sends a descriptive User-Agent with the version and a contact URL', async () => {
+  test('sends a descriptive User-Agent: the tool, its version, the user\'s contact and the library', async () => {
     const server = await serve();
     const c = client();
     assert.equal(await ask(c, server), 1);
     await c.close();
-    assert.match(USER_AGENT, /^TrueFilm\/\d+\.\d+\.\d+ \(https?:\/\/\S+\)$/);
     assert.equal(server.requests[0]!.userAgent, USER_AGENT);
+    assert.match(USER_AGENT, /^TrueFilm\/\d+\.\d+\.\d+ \(no contact given; see truefilm --help, --contact\) undici$/, 'without a contact it says so');
+    assert.equal(userAgent('film-desk@example.org'), `TrueFilm/${VERSION} (film-desk@example.org) undici`);
+    assert.equal(userAgent('https://example.org/truefilm'), `TrueFilm/${VERSION} (https://example.org/truefilm) undici`);
+    assert.doesNotMatch(USER_AGENT, /github\.com\/truefilm/, 'no contact that is not the user\'s');
   });
 
   test('an empty User-Agent gets 403, which is not retried', async () => {

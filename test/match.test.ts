@@ -10,8 +10,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { judgeAbstract } from '../src/abstract-quality.js';
 import { keyFromDumpTitle } from '../src/keys.js';
-import { runMatch, titleCandidates, type ArticleRef } from '../src/stages/match.js';
-import type { Film, WikiPage } from '../src/types.js';
+import { liveQuestions, runMatch, titleCandidates, type ArticleRef } from '../src/stages/match.js';
+import type { Film, LivePage, WikiPage } from '../src/types.js';
 import { REAL_DATA } from './helpers/cli.js';
 
 const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
@@ -103,6 +103,69 @@ describe('title matching on real pages', () => {
     assert.equal(matchOne(film('Chaleur', 1995, { originalTitle: 'Heat' }), new Map(), p).url, 'u0', 'then the original title');
     p.set('Heat', { key: 'Heat', url: 'u0', abstract: 'Heat is energy in transfer; cinematic films aside.' });
     assert.equal(matchOne(film('Heat', 1995), new Map(), p).method, 'none', '"films" is not the word "film"');
+  });
+});
+
+describe('one rule for the dump and the live wiki', () => {
+  const article = (title: string, extra: Partial<Extract<LivePage, { kind: 'page' }>> = {}): LivePage => ({ kind: 'page', title, redirected: false, disambiguation: false, description: null, ...extra });
+  const heat = film('Heat', 1995);
+
+  test('a disambiguation page is never the film’s page, in the dump as on the wiki: the next candidate is tried', () => {
+    const p = new Map<string, WikiPage>([
+      ['Heat (film)', { key: 'Heat (film)', url: 'u1', abstract: 'Heat may refer to:' }],
+      ['Heat', { key: 'Heat', url: 'u0', abstract: 'Heat is a 1995 American crime film.' }],
+    ]);
+    assert.equal(matchOne(heat, new Map(), p).url, 'u0');
+    const live = new Map<string, LivePage>([
+      ['Heat (1995 film)', { kind: 'missing' }],
+      ['Heat (film)', article('Heat (film)', { disambiguation: true })],
+    ]);
+    const m = runMatch({ films: [heat], wikidata: new Map(), pages: new Map([['Heat', p.get('Heat')!]]), live }).matches[0]!;
+    assert.deepEqual([m.method, m.title, m.abstractSource], ['title', 'Heat', 'dump']);
+  });
+
+  test('the dump is asked first; a title it lacks is asked of the wiki, one question at a time', () => {
+    const p = new Map<string, WikiPage>([['Heat (1995 film)', { key: 'Heat (1995 film)', url: 'u2', abstract: '| producer =' }]]);
+    // the dump holds the first candidate: no lookup, only its intro for the abstract (its dump abstract is residue)
+    const q1 = liveQuestions({ films: [heat], wikidata: new Map(), pages: p, live: new Map() });
+    assert.deepEqual([[...q1.lookup], [...q1.decide], [...q1.abstract]], [[], [], ['Heat (1995 film)']]);
+    // the dump holds nothing: the first candidate only, then the next once the first is answered
+    const q2 = liveQuestions({ films: [heat], wikidata: new Map(), pages: new Map(), live: new Map() });
+    assert.deepEqual([...q2.lookup], ['Heat (1995 film)']);
+    const q3 = liveQuestions({ films: [heat], wikidata: new Map(), pages: new Map(), live: new Map([['Heat (1995 film)', { kind: 'missing' }]]) });
+    assert.deepEqual([...q3.lookup], ['Heat (film)']);
+    // a bare title whose short description does not say film: its intro decides
+    const live = new Map<string, LivePage>([
+      ['Heat (1995 film)', { kind: 'missing' }],
+      ['Heat (film)', { kind: 'unknown' }],
+      ['Heat', article('Heat', { description: 'crime drama' })],
+    ]);
+    assert.deepEqual([...liveQuestions({ films: [heat], wikidata: new Map(), pages: new Map(), live }).decide], ['Heat']);
+    live.set('Heat', article('Heat', { description: 'crime drama', extract: 'Heat is a 1995 crime film.' }));
+    const m = runMatch({ films: [heat], wikidata: new Map(), pages: new Map(), live });
+    assert.deepEqual([m.matches[0]!.title, m.matches[0]!.abstract, m.report.title_online], ['Heat', 'Heat is a 1995 crime film.', 1]);
+    assert.equal([...m.questions.lookup, ...m.questions.decide, ...m.questions.abstract].length, 0, 'nothing left to ask');
+  });
+
+  test('a redirect is followed: the film’s page is its target; without a live wiki nothing is asked', () => {
+    const live = new Map<string, LivePage>([['Heat (1995 film)', article('Heat (Michael Mann film)', { redirected: true })]]);
+    // the abstract is asked of the target itself
+    assert.deepEqual([...liveQuestions({ films: [heat], wikidata: new Map(), pages: new Map(), live }).abstract], ['Heat (Michael Mann film)']);
+    live.set('Heat (Michael Mann film)', article('Heat (Michael Mann film)', { extract: 'Heat is a 1995 American crime film.' }));
+    const m = runMatch({ films: [heat], wikidata: new Map(), pages: new Map(), live }).matches[0]!;
+    assert.deepEqual([m.title, m.url, m.abstractSource], ['Heat (Michael Mann film)', 'https://en.wikipedia.org/wiki/Heat_(Michael_Mann_film)', 'api']);
+    const dumpOnly = runMatch({ films: [heat], wikidata: new Map(), pages: new Map() });
+    assert.equal(dumpOnly.matches[0]!.method, 'none');
+    assert.equal(dumpOnly.questions.lookup.size, 0);
+  });
+
+  test('Wikidata’s articles: one the wiki holds beats a smaller key it lacks', () => {
+    const f = film('X', 2000, { imdbId: 'tt1' });
+    const articles = [{ key: 'A gone', url: 'ua' }, { key: 'B live', url: 'ub' }];
+    const live = new Map<string, LivePage>([['A gone', { kind: 'missing' }], ['B live', article('B live', { extract: 'B live is a 2000 film.' })]]);
+    assert.deepEqual([...liveQuestions({ films: [f], wikidata: new Map([['tt1', articles]]), pages: new Map(), live: new Map() }).lookup], ['A gone', 'B live']);
+    const m = runMatch({ films: [f], wikidata: new Map([['tt1', articles]]), pages: new Map(), live }).matches[0]!;
+    assert.deepEqual([m.method, m.url, m.abstract], ['wikidata', 'ub', 'B live is a 2000 film.']);
   });
 });
 

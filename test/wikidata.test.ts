@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TrueFilmError } from '../src/errors.js';
-import { USER_AGENT } from '../src/http/client.js';
+import { USER_AGENT, userAgent } from '../src/http/client.js';
 import { keyFromUrl } from '../src/keys.js';
 import { CACHE_FILE, runWikidata, type WikiArticle, type WikidataOptions } from '../src/stages/wikidata.js';
 import { closedPort, recordingUi, scratch } from './helpers/recorder.js';
@@ -100,6 +100,12 @@ describe('runWikidata: answers', () => {
     assert.match(req!.query, /schema:about/);
     assert.match(req!.query, /schema:isPartOf <https:\/\/en\.wikipedia\.org\/>/);
     assert.deepEqual(req!.ids, ['tt0024216']);
+  });
+
+  test("the User-Agent carries the user's contact when one is given", async () => {
+    const server = await serve();
+    await runWikidata(['tt0024216'], options(server.url, await tempDir(), { userAgent: userAgent('film-desk@example.org') }));
+    assert.match(server.requests[0]!.userAgent ?? '', /^TrueFilm\/\S+ \(film-desk@example\.org\) undici$/);
   });
 
   test('sends only valid ids, each once, in batches of batchSize', async () => {

@@ -1,6 +1,6 @@
 /**
  * A polite HTTP client on undici for the services the pipeline asks (the
- * Wikidata Query Service, the Wikipedia REST API):
+ * Wikidata Query Service, Wikipedia's Action API):
  *
  * - a descriptive User-Agent with a contact URL on every request;
  * - at most `concurrency` requests in flight, on a connection pool of that size,
@@ -19,14 +19,43 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { Agent, request } from 'undici';
-import { CONTACT_URL, VERSION } from '../config.js';
+import { VERSION } from '../config.js';
 import { TrueFilmError, type ErrorCode } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { backoffDelay, isRetryableStatus, isTransientNetworkError, networkErrorCode, parseRetryAfter } from './retry.js';
 
-/** Wikimedia's User-Agent policy: tool/version (contact). */
-export const USER_AGENT = `TrueFilm/${VERSION} (${CONTACT_URL})`;
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * Wikimedia's User-Agent policy (https://meta.wikimedia.org/wiki/User-Agent_policy):
+ * `tool/version (contact) library`, the contact being the user's own
+ * (--contact): an e-mail address or a URL. Without one the tool says so.
+ */
+export function userAgent(contact: string | null): string {
+  return `TrueFilm/${VERSION} (${contact ?? 'no contact given; see truefilm --help, --contact'}) undici`;
+}
+
+export const USER_AGENT = userAgent(null);
+
+/**
+ * Thrown by a response reader for an answer that is not the data: an API
+ * error in a 200 (MediaWiki's `maxlag`), a shape it cannot read. Retried when
+ * `retryable`, after `retryAfterMs` when the server said how long to wait.
+ */
+export class AnswerError extends Error {
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | null;
+
+  constructor(message: string, options: { retryable: boolean; retryAfterMs?: number | null; cause?: unknown }) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AnswerError';
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs ?? null;
+  }
+}
 
 const HTTP_DEFAULTS = {
   userAgent: USER_AGENT,
@@ -326,20 +355,33 @@ export class HttpClient {
       const res = await request(req.url, {
         dispatcher: this.agent,
         method: req.method ?? 'GET',
-        headers: { ...req.headers, 'user-agent': this.options.userAgent },
+        headers: { 'accept-encoding': 'gzip', ...req.headers, 'user-agent': this.options.userAgent },
         body: req.body,
         signal: controller.signal,
       });
       // Read the whole body whatever the status: a pooled connection is reusable only then.
-      const body = await res.body.text();
+      const raw = Buffer.from(await res.body.arrayBuffer());
       const status = res.statusCode;
+      let body: string;
+      try {
+        body = (res.headers['content-encoding'] === 'gzip' ? await gunzipAsync(raw) : raw).toString('utf8');
+      } catch (err) {
+        return { ok: false, failure: { code: 'HTTP_BAD_RESPONSE', message: `a gzip body that does not inflate: ${(err as Error).message}`, retryable: true, retryAfterMs: null, cause: err } };
+      }
       if ((status >= 200 && status < 300) || req.readStatuses?.includes(status)) {
         try {
           return { ok: true, value: read({ url: req.url, status, headers: res.headers, body }) };
         } catch (err) {
+          const answer = err instanceof AnswerError ? err : null;
           return {
             ok: false,
-            failure: { code: 'HTTP_BAD_RESPONSE', message: err instanceof Error ? err.message : String(err), retryable: true, retryAfterMs: null, cause: err },
+            failure: {
+              code: 'HTTP_BAD_RESPONSE',
+              message: err instanceof Error ? err.message : String(err),
+              retryable: answer?.retryable ?? true,
+              retryAfterMs: answer?.retryAfterMs ?? null,
+              cause: err,
+            },
           };
         }
       }

@@ -129,7 +129,7 @@ for (const [signal, status] of [
       const sparql = await startSparqlServer({ table: {}, faults: async () => (await released, null) });
       let child!: ChildProcess;
       const running = runCli(
-        ['run', '--metadata', SAMPLE_CSV, '--top', '40', '--no-progress', '--data-dir', dataDir, '--sparql-endpoint', sparql.url, '--summary-endpoint', `${sparql.url}/none/`],
+        ['run', '--metadata', SAMPLE_CSV, '--top', '40', '--no-progress', '--data-dir', dataDir, '--sparql-endpoint', sparql.url, '--wikipedia-endpoint', `${sparql.url}/none/`],
         { onSpawn: (c) => (child = c) },
       );
       await sparql.whenInFlight(1);

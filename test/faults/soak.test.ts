@@ -15,13 +15,13 @@ import pg from 'pg';
 import { SAMPLE, runCli, type CliResult } from '../helpers/cli.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase } from '../helpers/pg.js';
 import { startSparqlServer, type SparqlServer } from '../helpers/sparql-server.js';
-import { startSummaryServer, type SummaryServer } from '../helpers/summary-server.js';
+import { startActionApiServer, type ActionApiServer } from '../helpers/action-api-server.js';
 
 const CSV = path.join(SAMPLE, 'movies_metadata.csv');
 const DUMP = path.join(SAMPLE, 'enwiki-abstract-sample.xml');
 let tmp: string;
 let sparql: SparqlServer;
-let rest: SummaryServer;
+let wiki: ActionApiServer;
 let db: TestDatabase;
 let clean: TestDatabase;
 /** what the SPARQL server should do now */
@@ -36,7 +36,7 @@ before(async () => {
     tt0054215: ['https://en.wikipedia.org/wiki/Psycho_(1960_film)'],
   };
   sparql = await startSparqlServer({ table, faults: () => (sparqlDown ? { kind: 'status', status: 503 } : null) });
-  rest = await startSummaryServer({
+  wiki = await startActionApiServer({
     pages: {
       'The Blair Witch Project': 'The Blair Witch Project is a 1999 American supernatural horror film.',
       'King Kong (1933 film)': 'King Kong is a 1933 American pre-Code adventure horror monster film.',
@@ -51,7 +51,7 @@ after(async () => {
   await db?.drop();
   await clean?.drop();
   await sparql?.close();
-  await rest?.close();
+  await wiki?.close();
   await closeTestServers();
   await rm(tmp, { recursive: true, force: true });
 });
@@ -64,8 +64,8 @@ const args = (url: string, dataDir: string, extra: string[] = []) => [
   DUMP,
   '--sparql-endpoint',
   sparql.url,
-  '--summary-endpoint',
-  rest.endpoint,
+  '--wikipedia-endpoint',
+  wiki.endpoint,
   '--database-url',
   url,
   '--data-dir',

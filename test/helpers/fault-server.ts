@@ -60,7 +60,7 @@ export interface Exchange<R extends BaseRecord> {
   record: R;
   /** whether an answer was sent, or the client went away */
   readonly done: boolean;
-  send(status: number, type: string, text: string, headers?: Record<string, string>): void;
+  send(status: number, type: string, text: string | Buffer, headers?: Record<string, string>): void;
   /** a connection reset (RST) */
   reset(): void;
   /** the headers and half of `full`, then the connection closed */

@@ -1,0 +1,632 @@
+/**
+ * The live wiki stage (issue 13): answers the matching's questions about
+ * titles from English Wikipedia's MediaWiki Action API
+ * (https://en.wikipedia.org/w/api.php), with a cache in the data directory.
+ *
+ * The matching (src/stages/match.ts) says what it needs: which titles exist,
+ * where they redirect, whether they are disambiguation pages, their short
+ * description (`lookup`), and the intro extract of some (`decide`: to tell
+ * whether a bare title is a film; `abstract`: the text of a matched page).
+ * This stage answers, then asks the matching again, until it needs nothing
+ * more. Every title it was asked about ends with an answer: from the cache,
+ * from the API, or `unknown` (offline, or the API unavailable), which the
+ * matching reads as "the wiki lacks it".
+ *
+ * Requests (GET, or POST for a long title list):
+ *   action=query&format=json&formatversion=2&redirects=1&maxlag=5
+ *   &prop=pageprops|description&ppprop=disambiguation&titles=A|B|...
+ *   (+ prop=extracts&exintro&explaintext&exlimit=20 for extracts)
+ * - at most 50 titles a lookup, 20 an extract request (TextExtracts gives at
+ *   most 20 intro extracts a response; a `continue` is followed all the same);
+ *   extracts for matched pages wait until they fill a request of 20, unless
+ *   nothing else is left to ask;
+ * - `query.normalized` and `query.redirects` map each title asked to its
+ *   page (chains followed); `pages[]` with `missing` or `invalid`,
+ *   `query.interwiki` and other namespaces are no article;
+ * - formatversion 2, and 1 read alike (`pages` keyed by id, `""` flags).
+ *
+ * Politeness, as API:Etiquette asks: at most 2 requests in flight; `maxlag=5`
+ * on every request; a `maxlag` error (HTTP 200 with an error body), 429 and
+ * 503 wait for Retry-After; bounded retries (src/http/client.ts); gzip.
+ */
+import path from 'node:path';
+import { readCache, writeCache, type CacheSpec } from '../cache.js';
+import { runWorkers } from '../concurrency.js';
+import { TrueFilmError } from '../errors.js';
+import { AnswerError, HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
+import { parseRetryAfter } from '../http/retry.js';
+import { normalizeTitle } from '../keys.js';
+import type { LivePage, LiveQuestions, WikipediaReport } from '../types.js';
+import type { Task, Ui } from '../ui.js';
+
+/** The retry options apply to each request: one try 30 s, 5 tries, 120 s in all by default. */
+export interface WikipediaOptions extends RetryOptions {
+  /** the Action API endpoint (--wikipedia-endpoint), an api.php URL */
+  endpoint: string;
+  /** the cache is <dataDir>/cache/wikipedia.json */
+  dataDir: string;
+  /** the cache only: no request at all (status 'offline') */
+  offline: boolean;
+  ui: Ui;
+  /** aborts the requests in flight: the stage then throws INTERRUPTED */
+  signal?: AbortSignal;
+  /** requests in flight at once: default 2, never above 2 (API:Etiquette) */
+  concurrency?: number;
+}
+
+export interface WikipediaResult {
+  /** normalised title → what the wiki says: every title the matching asked about */
+  answers: Map<string, LivePage>;
+  report: WikipediaReport;
+}
+
+/** What the matching asks, given what is known so far (src/stages/match.ts liveQuestions). */
+export type AskFn = (known: ReadonlyMap<string, LivePage>) => LiveQuestions;
+
+export const WIKIPEDIA_DEFAULTS = {
+  concurrency: 2,
+  maxConcurrency: 2,
+  /** the API's `titles` limit for clients without the apihighlimits right */
+  lookupBatch: 50,
+  /** TextExtracts' limit on intro extracts a response */
+  extractBatch: 20,
+  maxLag: 5,
+  /** what to wait after a maxlag error without a Retry-After (the API sends one) */
+  maxLagWaitMs: 5_000,
+  timeoutMs: 30_000,
+  maxTries: 5,
+  maxTotalMs: 120_000,
+  backoffMs: 1_000,
+  maxBackoffMs: 30_000,
+  /** continuations of one request, a bound against an API that never ends */
+  maxContinuations: 50,
+  /** rounds of questions; each round answers every question, so a handful is the most a run needs */
+  maxRounds: 32,
+} as const;
+
+/** Keys failing one after another before the API counts as unavailable. */
+const MAX_CONSECUTIVE_FAILURES = 3;
+/** Longer query strings go in a POST body. */
+const MAX_GET_URL = 4_000;
+/** API error codes worth another try, after Retry-After or a backoff. */
+const RETRYABLE_ERRORS = new Set(['maxlag', 'ratelimited', 'readonly', 'internal_api_error_DBQueryError', 'internal_api_error_DBConnectionError']);
+
+export const WIKIPEDIA_CACHE_FILE = path.join('cache', 'wikipedia.json');
+const CACHE_VERSION = 1;
+
+/** What is cached per normalised title. A redirect's extract lives on its target's entry. */
+type Entry =
+  | {
+      kind: 'page';
+      /** the article (the target, when the title redirects) */
+      title: string;
+      redirected?: true;
+      disambiguation?: true;
+      description?: string;
+      /** absent: not asked; null: the page has no intro text */
+      extract?: string | null;
+      fetched: string;
+    }
+  | { kind: 'missing'; why: string; fetched: string };
+
+/** One response's query part, both formatversions read alike. */
+interface QueryPart {
+  normalized: Map<string, string>;
+  redirects: Map<string, string>;
+  interwiki: Set<string>;
+  pages: Map<string, ApiPage>;
+  /** the `continue` object to send back, when the answer is not complete */
+  cont: Record<string, string> | null;
+}
+
+interface ApiPage {
+  title: string;
+  ns: number | null;
+  missing: boolean;
+  invalid: string | null;
+  disambiguation: boolean;
+  description: string | null;
+  /** undefined when this response carries none for the page */
+  extract?: string;
+}
+
+const isFlag = (v: unknown): boolean => v !== undefined && v !== null && v !== false;
+const asString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** The query string of one request. */
+export function queryParams(titles: readonly string[], extracts: boolean, cont: Record<string, string> | null): URLSearchParams {
+  const params = new URLSearchParams({
+    action: 'query',
+    format: 'json',
+    formatversion: '2',
+    redirects: '1',
+    maxlag: String(WIKIPEDIA_DEFAULTS.maxLag),
+    prop: extracts ? 'extracts|pageprops|description' : 'pageprops|description',
+    ppprop: 'disambiguation',
+  });
+  if (extracts) {
+    params.set('exintro', '1');
+    params.set('explaintext', '1');
+    params.set('exlimit', String(WIKIPEDIA_DEFAULTS.extractBatch));
+  }
+  params.set('titles', titles.join('|'));
+  for (const [k, v] of Object.entries(cont ?? {})) params.set(k, v);
+  return params;
+}
+
+/**
+ * One response as its query part. Throws AnswerError for what is not one: an
+ * API error (`maxlag` and a few others are retried, after Retry-After), a body
+ * that is not JSON or not the query's shape.
+ */
+export function readQuery(res: HttpResponse): QueryPart {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(res.body);
+  } catch (err) {
+    throw new AnswerError(`not valid JSON (${(err as Error).message})`, { retryable: true, cause: err });
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new AnswerError('not a JSON object', { retryable: true });
+  const body = doc as { error?: { code?: unknown; info?: unknown }; query?: Record<string, unknown>; continue?: unknown; batchcomplete?: unknown };
+  if (body.error !== undefined) {
+    const code = asString(body.error?.code) ?? 'unknown';
+    const info = asString(body.error?.info) ?? '';
+    const retryAfter = parseRetryAfter(res.headers['retry-after']);
+    if (code === 'maxlag') {
+      throw new AnswerError(`the API is lagged (maxlag: ${info})`, { retryable: true, retryAfterMs: retryAfter ?? WIKIPEDIA_DEFAULTS.maxLagWaitMs });
+    }
+    throw new AnswerError(`the API refused the request: ${code}${info ? `: ${info}` : ''}`, { retryable: RETRYABLE_ERRORS.has(code), retryAfterMs: retryAfter });
+  }
+  const query = body.query;
+  if (query === undefined || query === null || typeof query !== 'object') throw new AnswerError('no "query" in the answer: is this a MediaWiki api.php?', { retryable: false });
+  const pairs = (list: unknown): Map<string, string> => {
+    const map = new Map<string, string>();
+    for (const item of Array.isArray(list) ? list : []) {
+      const from = asString((item as { from?: unknown })?.from);
+      const to = asString((item as { to?: unknown })?.to);
+      if (from !== null && to !== null) map.set(from, to);
+    }
+    return map;
+  };
+  const interwiki = new Set<string>();
+  for (const item of Array.isArray(query.interwiki) ? query.interwiki : []) {
+    const title = asString((item as { title?: unknown })?.title);
+    if (title !== null) interwiki.add(title);
+  }
+  const pages = new Map<string, ApiPage>();
+  const rawPages = Array.isArray(query.pages) ? query.pages : query.pages && typeof query.pages === 'object' ? Object.values(query.pages) : [];
+  for (const raw of rawPages) {
+    const p = raw as Record<string, unknown> | null;
+    const title = asString(p?.title);
+    if (p === null || title === null) throw new AnswerError('a page without a title', { retryable: true });
+    const props = (p.pageprops ?? {}) as Record<string, unknown>;
+    const extract = asString(p.extract);
+    pages.set(title, {
+      title,
+      ns: typeof p.ns === 'number' ? p.ns : null,
+      missing: isFlag(p.missing),
+      invalid: isFlag(p.invalid) ? (asString(p.invalidreason) ?? 'invalid title') : null,
+      disambiguation: isFlag(props.disambiguation),
+      description: asString(p.description),
+      ...(extract !== null ? { extract } : {}),
+    });
+  }
+  let cont: Record<string, string> | null = null;
+  if (body.continue !== undefined && body.continue !== null && typeof body.continue === 'object') {
+    cont = {};
+    for (const [k, v] of Object.entries(body.continue)) cont[k] = String(v);
+  }
+  return { normalized: pairs(query.normalized), redirects: pairs(query.redirects), interwiki, pages, cont };
+}
+
+/** Merges a continuation's query part into the first: extracts and props come in several answers. */
+function mergeQuery(into: QueryPart, part: QueryPart): void {
+  for (const [k, v] of part.normalized) into.normalized.set(k, v);
+  for (const [k, v] of part.redirects) into.redirects.set(k, v);
+  for (const t of part.interwiki) into.interwiki.add(t);
+  for (const [title, page] of part.pages) {
+    const had = into.pages.get(title);
+    if (!had) {
+      into.pages.set(title, page);
+      continue;
+    }
+    had.disambiguation ||= page.disambiguation;
+    had.description ??= page.description;
+    if (page.extract !== undefined) had.extract = page.extract;
+  }
+}
+
+/**
+ * How far an answer covers the intro extracts: `none` (not asked), `some`
+ * (asked, but cut by TextExtracts' limit and not continued: a page without an
+ * `extract` is not known yet) or `all` (a page without one has no intro).
+ */
+type ExtractCover = 'none' | 'some' | 'all';
+
+/**
+ * Each title sent → its entry, from one (merged) answer: normalised, then
+ * redirects followed (a chain, a loop is no article), then its page. Also the
+ * entries of the pages themselves (a redirect's target), so that a later
+ * question about the target needs no request. Throws when a title sent has
+ * no answer at all (a truncated or foreign answer: retried).
+ */
+function entriesOf(sent: readonly string[], part: QueryPart, cover: ExtractCover, fetched: string): Map<string, Entry> {
+  const out = new Map<string, Entry>();
+  const pageEntry = (page: ApiPage, redirected: boolean): Entry => {
+    if (page.invalid !== null) return { kind: 'missing', why: `invalid: ${page.invalid}`, fetched };
+    if (page.missing) return { kind: 'missing', why: 'missing', fetched };
+    if (page.ns !== null && page.ns !== 0) return { kind: 'missing', why: `namespace ${page.ns}`, fetched };
+    const extract = page.extract !== undefined ? (page.extract.trim() === '' ? null : page.extract.trim()) : cover === 'all' ? null : undefined;
+    return {
+      kind: 'page',
+      title: page.title,
+      ...(redirected ? { redirected: true as const } : {}),
+      ...(page.disambiguation ? { disambiguation: true as const } : {}),
+      ...(page.description !== null && page.description !== '' ? { description: page.description } : {}),
+      ...(extract !== undefined ? { extract } : {}),
+      fetched,
+    };
+  };
+  for (const page of part.pages.values()) {
+    const key = normalizeTitle(page.title);
+    if (key !== null) out.set(key, pageEntry(page, false));
+  }
+  for (const title of sent) {
+    let at = part.normalized.get(title) ?? title;
+    if (part.interwiki.has(at) || part.interwiki.has(title)) {
+      out.set(title, { kind: 'missing', why: 'another wiki', fetched });
+      continue;
+    }
+    const seen = new Set([at]);
+    let looped = false;
+    for (let next = part.redirects.get(at); next !== undefined; next = part.redirects.get(at)) {
+      if (seen.has(next)) {
+        looped = true;
+        break;
+      }
+      seen.add(next);
+      at = next;
+    }
+    if (looped) {
+      out.set(title, { kind: 'missing', why: 'a redirect loop', fetched });
+      continue;
+    }
+    const page = part.pages.get(at);
+    if (page === undefined) throw new AnswerError(`no page in the answer for ${JSON.stringify(title)}`, { retryable: true });
+    out.set(title, pageEntry(page, at !== (part.normalized.get(title) ?? title)));
+  }
+  return out;
+}
+
+function cacheSpec(dataDir: string): CacheSpec<Entry> {
+  return {
+    file: path.join(dataDir, WIKIPEDIA_CACHE_FILE),
+    version: CACHE_VERSION,
+    name: 'the Wikipedia cache',
+    without: 'asking Wikipedia again',
+    validate(_key, raw) {
+      const e = raw as Record<string, unknown> | null;
+      const fetched = asString(e?.fetched) ?? '';
+      if (e?.kind === 'missing') return { kind: 'missing', why: asString(e.why) ?? 'missing', fetched };
+      if (e?.kind !== 'page' || typeof e.title !== 'string') return null;
+      if (e.extract !== undefined && e.extract !== null && typeof e.extract !== 'string') return null;
+      return {
+        kind: 'page',
+        title: e.title,
+        ...(e.redirected === true ? { redirected: true as const } : {}),
+        ...(e.disambiguation === true ? { disambiguation: true as const } : {}),
+        ...(typeof e.description === 'string' ? { description: e.description } : {}),
+        ...(e.extract !== undefined ? { extract: e.extract as string | null } : {}),
+        fetched,
+      };
+    },
+  };
+}
+
+/** A title's entry joined with its target's extract. */
+function livePage(entries: ReadonlyMap<string, Entry>, title: string): LivePage | undefined {
+  const entry = entries.get(title);
+  if (entry === undefined) return undefined;
+  if (entry.kind === 'missing') return { kind: 'missing' };
+  const target = entry.redirected ? entries.get(normalizeTitle(entry.title) ?? entry.title) : entry;
+  const extract = target?.kind === 'page' ? target.extract : undefined;
+  return {
+    kind: 'page',
+    title: entry.title,
+    redirected: entry.redirected === true,
+    disambiguation: entry.disambiguation === true,
+    description: entry.description ?? null,
+    ...(extract !== undefined ? { extract } : {}),
+  };
+}
+
+/** One request's worth of titles. */
+interface Batch {
+  titles: string[];
+  /** ask for intro extracts too */
+  extracts: boolean;
+  /** follow TextExtracts' `continue` to get every extract (else the ones past its limit are asked again later) */
+  follow: boolean;
+}
+
+/** A new entry never loses an extract an older one had (a lookup after an extract request). */
+function keepExtract(old: Entry | undefined, entry: Entry): Entry {
+  if (old?.kind === 'page' && entry.kind === 'page' && entry.extract === undefined && old.extract !== undefined && old.title === entry.title) {
+    return { ...entry, extract: old.extract };
+  }
+  return entry;
+}
+
+/**
+ * Asks the API for batches, at most `concurrency` at a time, following
+ * continuations; what it learns goes to `learn`. Titles of a batch that
+ * failed for good go in `failed`; once the API looks unavailable the rest
+ * are not asked.
+ */
+class Asker {
+  readonly failed = new Set<string>();
+  giveUp: string | null = null;
+  firstFailure: string | null = null;
+  private consecutive = 0;
+  private readonly client: HttpClient;
+  private readonly stop = new AbortController();
+  private readonly task: Task;
+  private titles = 0;
+
+  constructor(
+    private readonly options: WikipediaOptions,
+    private readonly concurrency: number,
+    private readonly learn: (entries: Map<string, Entry>) => void,
+  ) {
+    this.client = new HttpClient({
+      ...retryOptions(options, WIKIPEDIA_DEFAULTS),
+      concurrency,
+      signal: options.signal ? AbortSignal.any([options.signal, this.stop.signal]) : this.stop.signal,
+    });
+    this.task = options.ui.task('wikipedia', 0, 'items');
+  }
+
+  get stats(): { requests: number; retries: number } {
+    return this.client.stats;
+  }
+
+  /** Stops the progress bar and closes the connections once the requests in flight are over. */
+  async close(): Promise<void> {
+    this.task.stop();
+    await this.client.close();
+  }
+
+  async run(batches: Batch[]): Promise<void> {
+    this.titles += batches.reduce((n, b) => n + b.titles.length, 0);
+    this.task.setTotal(this.titles);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        if (this.giveUp === null) await this.tryBatch(batch);
+        else for (const t of batch.titles) this.failed.add(t);
+        this.task.increment(batch.titles.length);
+      }
+    };
+    if (batches.length > 0) await runWorkers(Math.min(this.concurrency, batches.length), worker, this.stop);
+  }
+
+  private async tryBatch(batch: Batch): Promise<void> {
+    try {
+      this.learn(await this.ask(batch));
+      this.consecutive = 0;
+    } catch (err) {
+      // Only the API failing makes it unavailable: a stop by the user, or a bug, goes up.
+      if (!(err instanceof TrueFilmError) || err.code === 'INTERRUPTED') throw err;
+      for (const t of batch.titles) this.failed.add(t);
+      this.firstFailure ??= err.message;
+      // Nothing listening, or no answer even after the retries: no point in asking for the rest.
+      if (err.code === 'HTTP_UNREACHABLE' || err.code === 'HTTP_TIMEOUT' || ++this.consecutive >= MAX_CONSECUTIVE_FAILURES) this.giveUp ??= err.message;
+    }
+  }
+
+  /** One batch, continuations followed. Throws the client's TrueFilmError when a request fails for good. */
+  private async ask(batch: Batch): Promise<Map<string, Entry>> {
+    let merged: QueryPart | null = null;
+    let cont: Record<string, string> | null = null;
+    for (let n = 0; ; n++) {
+      const query: string = queryParams(batch.titles, batch.extracts, cont).toString();
+      const long: boolean = this.options.endpoint.length + 1 + query.length > MAX_GET_URL;
+      const part: QueryPart = await this.client.request(
+        long
+          ? { url: this.options.endpoint, method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: query }
+          : { url: `${this.options.endpoint}${this.options.endpoint.includes('?') ? '&' : '?'}${query}`, headers: { accept: 'application/json' } },
+        readQuery,
+      );
+      if (merged === null) merged = part;
+      else mergeQuery(merged, part);
+      cont = part.cont;
+      // Past TextExtracts' limit, only extracts are left: they are followed when the batch wants
+      // them all, else asked again with other titles. Any other module left unfinished is followed.
+      if (cont === null || (!batch.follow && onlyExtractsLeft(cont))) break;
+      if (n >= WIKIPEDIA_DEFAULTS.maxContinuations) {
+        throw new TrueFilmError('HTTP_BAD_RESPONSE', `the API kept answering "continue" (${n} times) for one request`, { input: this.options.endpoint });
+      }
+    }
+    const cover: ExtractCover = !batch.extracts ? 'none' : cont === null ? 'all' : 'some';
+    try {
+      return entriesOf(batch.titles, merged!, cover, new Date().toISOString());
+    } catch (err) {
+      throw new TrueFilmError('HTTP_BAD_RESPONSE', (err as Error).message, { input: this.options.endpoint, cause: err });
+    }
+  }
+}
+
+/** A `continue` that only TextExtracts needs: the other modules are listed as done (`||pageprops|description`). */
+function onlyExtractsLeft(cont: Record<string, string>): boolean {
+  const done = new Set((cont.continue ?? '').split('||')[1]?.split('|') ?? []);
+  return Object.keys(cont).every((k) => k === 'continue' || k.startsWith('ex')) && done.has('pageprops') && done.has('description');
+}
+
+/**
+ * The round's requests. TextExtracts spends its 20 extracts a response on
+ * pages that exist only, so a title whose existence is asked rides free in a
+ * request for extracts: while decisions are being made, each request carries
+ * up to 20 titles wanting an extract (those needed to decide first, then
+ * matched pages' abstracts) and lookups up to 50 titles, and as many requests
+ * go as the lookups and decisions need; the other abstracts wait, to carry
+ * the next round's lookups. When nothing is left to decide, the abstracts go,
+ * 20 a request, continuations followed. An extract that a request could not
+ * carry (more pages than its limit) is asked again in the next round.
+ */
+function planRound(lookups: readonly string[], decide: readonly string[], abstracts: readonly string[]): Batch[] {
+  const { extractBatch: perExtract, lookupBatch: perRequest } = WIKIPEDIA_DEFAULTS;
+  const wanted = new Set(decide);
+  const extracts = [...decide, ...abstracts.filter((t) => !wanted.has(t))];
+  const batches: Batch[] = [];
+  if (lookups.length === 0 && decide.length === 0) {
+    for (let i = 0; i < extracts.length; i += perExtract) batches.push({ titles: extracts.slice(i, i + perExtract), extracts: true, follow: true });
+    return batches;
+  }
+  let e = 0;
+  let l = 0;
+  while (l < lookups.length || e < decide.length) {
+    const titles = extracts.slice(e, e + perExtract);
+    e += titles.length;
+    const asked = new Set(titles);
+    while (titles.length < perRequest && l < lookups.length) {
+      const t = lookups[l++]!;
+      if (!asked.has(t)) titles.push(t);
+    }
+    batches.push({ titles, extracts: true, follow: false });
+  }
+  return batches;
+}
+
+/**
+ * What is known of titles: the cache's entries with this run's answers over
+ * them, and what the matching has been told (`answers`, for the titles it
+ * asked about).
+ */
+class Knowledge {
+  /** this run's answers, for the cache */
+  readonly fresh = new Map<string, Entry>();
+  readonly answers = new Map<string, LivePage>();
+  readonly asked = new Set<string>();
+  cacheHits = 0;
+
+  constructor(private readonly entries: Map<string, Entry>) {}
+
+  learn(got: Map<string, Entry>): void {
+    for (const [title, entry] of got) {
+      const merged = keepExtract(this.entries.get(title), entry);
+      this.entries.set(title, merged);
+      this.fresh.set(title, merged);
+    }
+  }
+
+  /** Answers `title` from what is known; false when that is not enough yet. */
+  settle(title: string, needsExtract: boolean): boolean {
+    const page = livePage(this.entries, title);
+    if (page === undefined || (needsExtract && page.kind === 'page' && page.extract === undefined)) return false;
+    this.answers.set(title, page);
+    return true;
+  }
+
+  unknown(titles: Iterable<string>): void {
+    for (const t of titles) this.answers.set(t, { kind: 'unknown' });
+  }
+
+  /** The title to send for an extract: the page's own (a known redirect's target). */
+  pageTitle(title: string): string {
+    const entry = this.entries.get(title);
+    return entry?.kind === 'page' ? (normalizeTitle(entry.title) ?? title) : title;
+  }
+
+  /** The questions that what is known does not answer (the others are answered now). */
+  open(questions: LiveQuestions): string[] {
+    const open: string[] = [];
+    const take = (title: string, needsExtract: boolean): void => {
+      const first = !this.asked.has(title);
+      this.asked.add(title);
+      if (!this.settle(title, needsExtract)) open.push(title);
+      else if (first && !this.fresh.has(title)) this.cacheHits++;
+    };
+    for (const t of questions.lookup) take(t, false);
+    for (const t of new Set([...questions.decide, ...questions.abstract])) take(t, true);
+    return open;
+  }
+
+  /** The round's requests for the open questions. */
+  plan(questions: LiveQuestions, open: readonly string[]): Batch[] {
+    const isOpen = new Set(open);
+    const pick = (titles: Set<string>, page: boolean) => [...new Set([...titles].filter((t) => isOpen.has(t)).map((t) => (page ? this.pageTitle(t) : t)))];
+    return planRound(pick(questions.lookup, false), pick(questions.decide, true), pick(questions.abstract, true));
+  }
+
+  /** After a round: what the answers settle; what failed for good is unknown; the rest is asked again. */
+  afterRound(questions: LiveQuestions, open: readonly string[], failed: ReadonlySet<string>): void {
+    for (const t of open) {
+      const needsExtract = questions.decide.has(t) || questions.abstract.has(t);
+      if (!this.settle(t, needsExtract) && (failed.has(t) || failed.has(this.pageTitle(t)))) this.unknown([t]);
+    }
+  }
+
+  /** The report's counts of the titles asked. */
+  tally(report: WikipediaReport): void {
+    report.titles = this.asked.size;
+    report.cache_hits = this.cacheHits;
+    for (const title of this.asked) {
+      const page = this.answers.get(title);
+      if (page?.kind === 'missing') report.missing++;
+      if (page?.kind === 'page' && page.redirected) report.redirects++;
+      if (page?.kind === 'page' && page.disambiguation) report.disambiguation++;
+    }
+  }
+}
+
+const isEmpty = (q: LiveQuestions): boolean => q.lookup.size === 0 && q.decide.size === 0 && q.abstract.size === 0;
+
+export async function runWikipedia(ask: AskFn, options: WikipediaOptions): Promise<WikipediaResult> {
+  const { endpoint, ui } = options;
+  const concurrency = Math.max(1, Math.min(WIKIPEDIA_DEFAULTS.maxConcurrency, Math.floor(options.concurrency ?? WIKIPEDIA_DEFAULTS.concurrency)));
+  const spec = cacheSpec(options.dataDir);
+  const report: WikipediaReport = { status: options.offline ? 'offline' : 'ok', titles: 0, requests: 0, retries: 0, cache_hits: 0, redirects: 0, disambiguation: 0, missing: 0 };
+  let known: Knowledge | null = null;
+  let asker: Asker | null = null;
+
+  // Rounds: the matching asks, what is known answers, the API answers the rest; until it asks nothing.
+  try {
+    for (let round = 0; ; round++) {
+      const questions = ask(known?.answers ?? new Map());
+      if (isEmpty(questions)) break;
+      known ??= new Knowledge(await readCache(spec, ui));
+      const open = known.open(questions);
+      if (open.length === 0) continue;
+      if (options.offline || asker?.giveUp != null || round >= WIKIPEDIA_DEFAULTS.maxRounds) {
+        known.unknown(open);
+        continue;
+      }
+      const learn = known.learn.bind(known);
+      asker ??= new Asker(options, concurrency, learn);
+      await asker.run(known.plan(questions, open));
+      known.afterRound(questions, open, asker.failed);
+    }
+  } finally {
+    if (asker !== null) {
+      report.requests = asker.stats.requests;
+      report.retries = asker.stats.retries;
+      await asker.close();
+    }
+    // Whatever was answered is kept, even when the run fails or is stopped.
+    if (known !== null && known.fresh.size > 0) await writeCache(spec, known.fresh, ui);
+  }
+
+  if (known === null) return { answers: new Map(), report };
+  known.tally(report);
+  if (asker !== null && (asker.giveUp !== null || asker.failed.size > 0)) {
+    report.status = 'unavailable';
+    const unanswered = [...known.asked].filter((t) => known!.answers.get(t)?.kind === 'unknown').length;
+    ui.warn(
+      `the Wikipedia API is unavailable (${endpoint}): ${asker.giveUp ?? asker.firstFailure}. ` +
+        `${unanswered} of ${known.asked.size} titles have no answer; those films keep what the dump gives, if anything ` +
+        '(the answers so far are cached; the next run asks only for the rest).',
+    );
+  }
+  return { answers: known.answers, report };
+}

@@ -1,0 +1,215 @@
+/**
+ * A made-up but lifelike Wikipedia and Wikidata for a list of films, for the
+ * live-wiki tests and the benchmark: what the SPARQL test server answers,
+ * what the Action API test server holds, and the matches SPEC section 4's
+ * rule gives on it, written out here on its own (the oracle), from the
+ * world's own data and not through the client.
+ *
+ * Every rule has films: Wikidata pages found directly, through a redirect,
+ * among two articles of which one is gone, with no text, gone altogether;
+ * title matches by "(year film)", through a redirect to "(film)", past a
+ * disambiguation page to a bare title whose short description says film, past
+ * a novel to the original title whose intro says film; and films with nothing.
+ */
+import { judgeAbstract } from '../../src/abstract-quality.js';
+import { urlFromKey } from '../../src/keys.js';
+import type { Film, FilmMatch } from '../../src/types.js';
+import { normalizeLikeMediaWiki, type WikiPage } from './action-api-server.js';
+import type { MatchRow } from './oracle.js';
+
+export interface World {
+  /** imdb id -> English Wikipedia article URLs (the SPARQL test server's table) */
+  sparql: Record<string, string[]>;
+  /** title -> page (the Action API test server's pages) */
+  pages: Record<string, WikiPage>;
+  /** title -> the title it redirects to */
+  redirects: Record<string, string>;
+  /** the role of each film, by id (for the tests' own checks) */
+  roles: Map<number, string>;
+}
+
+export interface WorldOptions {
+  /** the share of films Wikidata cannot answer (0..1): they go through the title rule */
+  fallbackShare: number;
+}
+
+const cap = (t: string) => {
+  const first = String.fromCodePoint(t.codePointAt(0)!);
+  return first.toUpperCase().length === first.length ? first.toUpperCase() + t.slice(first.length) : t;
+};
+
+/** Wikidata's answers: mostly the film's page, each odd case one film in 28 */
+const WIKIDATA_ROLES = [
+  ...['w-year', 'w-year', 'w-film', 'w-year', 'w-bare', 'w-year', 'w-year', 'w-film', 'w-year', 'w-year', 'w-bare', 'w-year', 'w-film', 'w-year'],
+  ...['w-year', 'w-film', 'w-year', 'w-year', 'w-bare', 'w-year', 'w-year'],
+  ...['w-redirect', 'w-two', 'w-no-text', 'w-gone', 'w-empty-answer', 'w-redirect', 'w-two'],
+] as const;
+const TITLE_ROLES = ['t-year', 't-redirect', 't-disambiguation', 't-nothing', 't-person', 't-no-text'] as const;
+/** roles for films whose original title differs: matched by it */
+const ORIGINAL_ROLES = ['t-novel', 't-year-original'] as const;
+export const ROLES = [...new Set([...WIKIDATA_ROLES, ...TITLE_ROLES, ...ORIGINAL_ROLES])];
+
+export function buildWorld(films: readonly Film[], options: WorldOptions): World {
+  const world: World = { sparql: {}, pages: {}, redirects: {}, roles: new Map() };
+  const page = (title: string, p: WikiPage) => void (world.pages[cap(title)] = p);
+  let w = 0;
+  let t = 0;
+  let o = 0;
+  films.forEach((f, i) => {
+    const T = f.title.trim();
+    const Y = f.year ?? 2000;
+    const original = f.originalTitle !== null && f.originalTitle.trim() !== T;
+    const fallback = (i * 37) % 100 < options.fallbackShare * 100 || (original && o % 3 === 0);
+    // the films with an original title of their own take the roles that need one, by turns
+    const role = !fallback
+      ? WIKIDATA_ROLES[w++ % WIKIDATA_ROLES.length]!
+      : original
+        ? ORIGINAL_ROLES[o++ % ORIGINAL_ROLES.length]!
+        : TITLE_ROLES[t++ % TITLE_ROLES.length]!;
+    if (original && !fallback) o++;
+    world.roles.set(f.id, role);
+    const prose = (title: string) => `${title} is a ${Y} film directed by Somebody ${f.id}, rank ${f.rank} here.`;
+    const id = f.imdbId;
+    const sparql = (...titles: string[]) => {
+      if (id) world.sparql[id] = titles.map((x) => urlFromKey(cap(x)));
+    };
+    switch (role) {
+      case 'w-year':
+        sparql(`${T} (${Y} film)`);
+        page(`${T} (${Y} film)`, { extract: prose(T), description: `${Y} film by Somebody`, item: `Q${f.id}` });
+        break;
+      case 'w-film':
+        sparql(`${T} (film)`);
+        page(`${T} (film)`, { extract: prose(T), description: `${Y} American film` });
+        break;
+      case 'w-bare':
+        sparql(T);
+        page(T, { extract: prose(T), description: `${Y} film` });
+        break;
+      case 'w-redirect':
+        // Wikidata's sitelink is a redirect now: the text is the target's
+        sparql(`${T} (${Y} movie)`);
+        world.redirects[cap(`${T} (${Y} movie)`)] = cap(`${T} (${Y} film)`);
+        page(`${T} (${Y} film)`, { extract: prose(T), description: `${Y} film` });
+        break;
+      case 'w-two':
+        // two articles: the smaller key is gone from the wiki, the other is held
+        sparql(`${T} (${Y} movie)`, `${T} (${Y} picture)`);
+        page(`${T} (${Y} picture)`, { extract: prose(T), description: `${Y} film` });
+        break;
+      case 'w-no-text':
+        sparql(`${T} (${Y} film)`);
+        page(`${T} (${Y} film)`, { extract: '', description: `${Y} film` });
+        break;
+      case 'w-gone':
+        sparql(`${T} (${Y} lost film)`);
+        break;
+      case 'w-empty-answer':
+        // Wikidata knows the id but has no English article: the title rule, which finds "(film)"
+        if (id) world.sparql[id] = [];
+        page(`${T} (film)`, { extract: prose(T), description: `${Y} film` });
+        break;
+      case 't-year':
+        page(`${T} (${Y} film)`, { extract: prose(T), description: `${Y} film by Somebody` });
+        break;
+      case 't-redirect':
+        world.redirects[cap(`${T} (${Y} film)`)] = cap(`${T} (film)`);
+        page(`${T} (film)`, { extract: prose(T), description: `${Y} film` });
+        break;
+      case 't-disambiguation':
+        page(`${T} (film)`, { extract: `${T} may refer to:`, description: 'Topics referred to by the same term', disambiguation: true });
+        page(T, { extract: `${T} is a motion picture of ${Y}.`, description: `${Y} film by Somebody` });
+        break;
+      case 't-novel':
+        // the bare title is the novel (no "film" anywhere); the original title's bare page is the film,
+        // which only its intro says
+        page(T, { extract: `${T} is a ${Y - 3} novel by Somebody.`, description: 'novel by Somebody' });
+        if (f.originalTitle && f.originalTitle.trim() !== T) page(f.originalTitle.trim(), { extract: prose(f.originalTitle.trim()), description: 'work by Somebody' });
+        break;
+      case 't-nothing':
+        break;
+      case 't-person':
+        page(T, { extract: `${T} is an American actor born in ${Y - 30}.`, description: 'American actor' });
+        break;
+      case 't-no-text':
+        page(`${T} (film)`, { extract: '', description: `${Y} film` });
+        break;
+      case 't-year-original':
+        if (f.originalTitle && f.originalTitle.trim() !== T) page(`${f.originalTitle.trim()} (${Y} film)`, { extract: prose(f.originalTitle.trim()), description: `${Y} film` });
+        break;
+    }
+  });
+  return world;
+}
+
+/** The dump's pages, as the matching sees them (page key -> abstract), when a test has one. */
+export type DumpPages = ReadonlyMap<string, { url: string; abstract: string | null }>;
+
+export interface OracleOptions {
+  /** Wikidata answers (false: unavailable or offline) */
+  wikidata: boolean;
+  /** the live wiki answers (false: unavailable or offline) */
+  wiki: boolean;
+  dump?: DumpPages;
+}
+
+/** What the live wiki has at a title: its article (a redirect followed), or nothing. */
+function resolve(world: World, title: string): { title: string; page: WikiPage } | null {
+  const n = normalizeLikeMediaWiki(title);
+  if (!('title' in n)) return null;
+  let at = n.title;
+  const seen = new Set([at]);
+  for (let to = world.redirects[at]; to !== undefined; to = world.redirects[at]) {
+    if (seen.has(to)) return null;
+    seen.add(to);
+    at = to;
+  }
+  const page = world.pages[at];
+  return page === undefined || (page.ns ?? 0) !== 0 ? null : { title: at, page };
+}
+
+const FILM = /\bfilm\b/i;
+const prose = (text: string | null | undefined): string | null => {
+  const t = text?.trim();
+  return t && judgeAbstract(t) === 'prose' ? t : null;
+};
+
+/** SPEC section 4 on the world, film by film, in the most direct way. */
+export function expectedMatches(films: readonly Film[], world: World, options: OracleOptions): MatchRow[] {
+  const dump = options.dump ?? new Map();
+  const live = (title: string) => (options.wiki ? resolve(world, title) : null);
+  const abstractOf = (key: string): Pick<FilmMatch, 'abstract' | 'abstractSource'> => {
+    const fromDump = prose(dump.get(key)?.abstract);
+    if (fromDump) return { abstract: fromDump, abstractSource: 'dump' };
+    const r = live(key);
+    const fromWiki = r && !r.page.disambiguation ? prose(r.page.extract) : null;
+    return fromWiki ? { abstract: fromWiki, abstractSource: 'api' } : { abstract: null, abstractSource: null };
+  };
+  return films.map((f): MatchRow => {
+    const urls = options.wikidata && f.imdbId ? (world.sparql[f.imdbId] ?? []) : [];
+    if (urls.length > 0) {
+      const keys = urls.map((u) => decodeURIComponent(u.slice('https://en.wikipedia.org/wiki/'.length)).replace(/_/g, ' ')).sort();
+      const held = keys.filter((k) => dump.has(k) || live(k) !== null);
+      const key = (held.length > 0 ? held : keys)[0]!;
+      return { filmId: f.id, method: 'wikidata', title: key, url: urlFromKey(key), ...abstractOf(key) };
+    }
+    const titles = [f.title, f.originalTitle].filter((x): x is string => x !== null && x.trim() !== '').map((x) => cap(x.trim()));
+    for (const T of new Set(titles)) {
+      const candidates = [...(f.year !== null ? [`${T} (${f.year} film)`] : []), `${T} (film)`, T];
+      for (const c of candidates) {
+        const bare = c === T;
+        const d = dump.get(c);
+        if (d) {
+          if (d.abstract !== null && judgeAbstract(d.abstract) === 'disambiguation') continue;
+          if (bare && !(d.abstract !== null && FILM.test(d.abstract))) continue;
+          return { filmId: f.id, method: 'title', title: c, url: d.url, ...abstractOf(c) };
+        }
+        const r = live(c);
+        if (r === null || r.page.disambiguation) continue;
+        if (bare && !FILM.test(r.page.description ?? '') && !FILM.test(r.page.extract ?? '')) continue;
+        return { filmId: f.id, method: 'title', title: r.title, url: urlFromKey(r.title), ...abstractOf(r.title) };
+      }
+    }
+    return { filmId: f.id, method: 'none', title: null, url: null, abstract: null, abstractSource: null };
+  });
+}
