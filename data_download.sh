@@ -28,8 +28,10 @@ readonly CIRRUS_INDEX=${CIRRUS_WIKI}_content
 readonly CIRRUS_SHARD_RE="^${CIRRUS_INDEX}-[0-9]{8}(-[0-9]+)?\\.json\\.(bz2|gz)\$"
 # lists of digests that a dump directory may publish
 readonly CIRRUS_SUMS_RE='^(SHA256|SHA512|SHA1|MD5)SUMS$|(md5|sha1|sha256|sha512)sums(\.txt)?$'
-readonly USER_AGENT='truefilm-data-download/0.1.0 (https://github.com/truefilm/truefilm; data pipeline)'
-readonly DEFAULT_SOURCES='metadata abstracts'
+# Wikimedia's User-Agent policy asks for a contact: the user's own (TRUEFILM_CONTACT), as truefilm run uses it
+readonly USER_AGENT="truefilm-data-download/0.1.0 (${TRUEFILM_CONTACT:-no contact given; set TRUEFILM_CONTACT}) curl"
+# the CSV is all a run needs: online, the live Wikipedia answers what a dump would (the dumps are the offline option)
+readonly DEFAULT_SOURCES='metadata'
 
 usage() {
   cat <<EOF
@@ -59,11 +61,11 @@ Which abstracts to use today
   of .json.bz2 (2026: some 65 files of about 600 MB) to download and keep,
   against one .gz of the abstract dump that decompresses to about 7 GB.
   Use cirrus when you have the disk space and the bandwidth: it gives current,
-  cleaner abstracts and more matches. The abstract dump stays the default
-  because it is smaller and is what \`truefilm run\` reads with no arguments;
-  for the films it leaves without a good abstract, the pipeline asks the
-  Wikipedia REST page summary API
-  (https://en.wikipedia.org/api/rest_v1/page/summary/<title>) when online.
+  cleaner abstracts and more matches. The abstract dump is the smaller one,
+  and is what \`truefilm run\` reads with no arguments.
+  Neither is needed to run online: the pipeline matches the films and takes
+  their abstracts from the live Wikipedia (the MediaWiki Action API,
+  https://en.wikipedia.org/w/api.php), first from the dump when there is one.
 
 Options
   --source NAME    download only this source (metadata, abstracts, cirrus);
