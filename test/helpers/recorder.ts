@@ -19,7 +19,19 @@ export const quiet: Ui = createUi({ progress: false, quiet: true });
 export interface Recorder {
   ui: Ui;
   warnings: string[];
-  tasks: Array<{ label: string; total: number; done: number; stopped: boolean }>;
+  tasks: RecordedTask[];
+}
+
+export interface RecordedTask {
+  label: string;
+  total: number;
+  done: number;
+  stopped: boolean;
+  /** Date.now() when the task was made, and when it was first told of an amount done */
+  madeAt: number;
+  firstDoneAt: number | null;
+  /** the earliest time begin() was given (null: never called) */
+  begunAt: number | null;
 }
 
 /** A Ui that keeps the warnings and the state of every progress task. */
@@ -29,12 +41,17 @@ export function recordingUi(): Recorder {
     info() {},
     warn: (m) => void rec.warnings.push(m),
     task(label, total) {
-      const t = { label, total, done: 0, stopped: false };
+      const t: RecordedTask = { label, total, done: 0, stopped: false, madeAt: Date.now(), firstDoneAt: null, begunAt: null };
       rec.tasks.push(t);
+      const set = (d: number): void => {
+        if (d > 0) t.firstDoneAt ??= Date.now();
+        t.done = d;
+      };
       return {
-        update: (d) => void (t.done = d),
-        increment: (d) => void (t.done += d),
+        update: set,
+        increment: (d) => set(t.done + d),
         setTotal: (n) => void (t.total = n),
+        begin: (at = Date.now()) => void (t.begunAt = Math.min(t.begunAt ?? at, at)),
         stop: () => void (t.stopped = true),
       };
     },
@@ -83,7 +100,7 @@ export function hookedUi(onUpdate: (done: number, total: number) => void = () =>
     warn() {},
     close() {},
     task(_label: string, total: number): Task {
-      return { update: (done) => onUpdate(done, total), increment() {}, setTotal() {}, stop() {} };
+      return { update: (done) => onUpdate(done, total), increment() {}, setTotal() {}, begin() {}, stop() {} };
     },
   };
 }
