@@ -8,14 +8,13 @@
  * data are shown as text and never run. Screenshots go to test-results/.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { RunningDashboard } from '../src/dashboard/command.js';
 import { formatMoney, formatRatio } from '../src/format.js';
-import { chromiumToLaunch, DEBIAN_CHROMIUM, type ChromiumToLaunch } from './helpers/chromium.js';
+import { chromiumToLaunch, DEBIAN_CHROMIUM, hasDebianChromium, type ChromiumToLaunch } from './helpers/chromium.js';
 import { ROOT } from './helpers/cli.js';
 import {
   SQL_TITLE,
@@ -51,7 +50,7 @@ let launched: ChromiumToLaunch;
 // Never a skip: npm ci brings a Chromium when the machine has none.
 test('drives Debian\'s Chromium when it is installed, else the one from npm', (t) => {
   t.diagnostic(`${launched.name}: Chromium ${browser.version()}`);
-  if (existsSync(DEBIAN_CHROMIUM)) assert.equal(launched.executablePath, DEBIAN_CHROMIUM);
+  if (hasDebianChromium()) assert.equal(launched.executablePath, DEBIAN_CHROMIUM);
   else assert.equal(browser.version().split('.')[0], launched.packageVersion!.split('.')[0], 'the Chromium that the @sparticuz/chromium version names');
 });
 

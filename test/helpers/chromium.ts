@@ -23,7 +23,7 @@
  * `node test/run.mjs browser` on a machine without /usr/bin/chromium.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,16 @@ import { promisify } from 'node:util';
 import { ROOT } from './cli.js';
 
 export const DEBIAN_CHROMIUM = '/usr/bin/chromium';
+
+/** Debian's Chromium is installed: /usr/bin/chromium is there and executable. */
+export function hasDebianChromium(): boolean {
+  try {
+    accessSync(DEBIAN_CHROMIUM, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Headless Chromium as root that never reaches for the internet (PITFALLS.md). */
 const ARGS = [
@@ -59,7 +69,7 @@ export interface ChromiumToLaunch {
 
 /** Debian's Chromium when there is one, else the one from npm (unpacked on first use). */
 export async function chromiumToLaunch(): Promise<ChromiumToLaunch> {
-  if (existsSync(DEBIAN_CHROMIUM)) {
+  if (hasDebianChromium()) {
     return { name: `Debian's Chromium (${DEBIAN_CHROMIUM})`, source: 'debian', executablePath: DEBIAN_CHROMIUM, args: ARGS, env: process.env };
   }
   const { dir, version } = await unpackedNpmChromium();
