@@ -70,11 +70,11 @@ for (const check of CHECKS.filter((c) => wanted.length === 0 || wanted.includes(
   const missing = check.tools.filter((t) => !has(t));
   if (missing.length > 0) {
     const line = `cannot run: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed`;
-    console.error(`lint: ${check.name}: ${line}`);
+    console.log(`lint: ${check.name}: ${line}`);
     results.push([check, line, missing]);
     continue;
   }
-  console.error(`lint: ${check.name}: ${check.what}`);
+  console.log(`lint: ${check.name}: ${check.what}`);
   const [command, ...args] = check.command;
   const r = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
   const outcome = r.error
@@ -82,18 +82,18 @@ for (const check of CHECKS.filter((c) => wanted.length === 0 || wanted.includes(
     : r.status === 0
       ? 'ok'
       : check.statuses?.[r.status] ?? `failed (exit ${r.status ?? r.signal}): see above`;
-  console.error(`lint: ${check.name}: ${outcome}`);
+  console.log(`lint: ${check.name}: ${outcome}`);
   results.push([check, outcome, []]);
 }
 
 const bad = results.filter(([, outcome]) => outcome !== 'ok');
-console.error('');
-for (const [check, outcome] of results) console.error(`  ${outcome === 'ok' ? 'ok  ' : 'FAIL'}  ${check.name.padEnd(10)} ${outcome === 'ok' ? check.what : outcome}`);
+console.log('');
+for (const [check, outcome] of results) console.log(`  ${outcome === 'ok' ? 'ok  ' : 'FAIL'}  ${check.name.padEnd(10)} ${outcome === 'ok' ? check.what : outcome}`);
 const missing = [...new Set(bad.flatMap(([, , m]) => m))];
 if (missing.length > 0) {
   const packages = [...new Set(missing.map((t) => TOOLS[t].apt))];
-  console.error(`\nNot installed: ${missing.join(', ')}. Install with (Debian/Ubuntu, as root; .ci/run does it):`);
-  console.error(`  apt-get install -y ${packages.join(' ')}`);
+  console.log(`\nNot installed: ${missing.join(', ')}. Install with (Debian/Ubuntu, as root; .ci/run does it):`);
+  console.log(`  apt-get install -y ${packages.join(' ')}`);
 }
-console.error(bad.length === 0 ? `\nlint: ${results.length === 1 ? 'the check' : `all ${results.length} checks`} passed` : `\nlint: ${bad.length} of ${results.length} checks did not pass`);
+console.log(bad.length === 0 ? `\nlint: ${results.length === 1 ? 'the check' : `all ${results.length} checks`} passed` : `\nlint: ${bad.length} of ${results.length} checks did not pass`);
 process.exit(bad.length === 0 ? 0 : 1);
