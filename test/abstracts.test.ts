@@ -134,12 +134,13 @@ describe('the scan\'s progress', () => {
     const rec = recordingUi();
     await runAbstracts([files.a!, files.c!], closedKeys(keys), { threads: 2, ui: rec.ui });
     assert.equal(rec.tasks.length, 1);
-    const task = rec.tasks[0]!;
+    const [task, times] = [rec.tasks[0]!, rec.times[0]!];
     assert.equal(task.label, 'abstracts');
     assert.ok(task.stopped);
     assert.equal(task.done, task.total);
-    assert.ok(task.begunAt !== null && task.firstDoneAt !== null, 'begin() was called, and progress came');
-    assert.ok(task.madeAt <= task.begunAt && task.begunAt <= task.firstDoneAt, `made ${task.madeAt}, began ${task.begunAt}, first bytes ${task.firstDoneAt}`);
+    const { madeAt, begunAt, firstDoneAt } = times;
+    assert.ok(begunAt !== null && firstDoneAt !== null, 'begin() was called, and progress came');
+    assert.ok(madeAt <= begunAt && begunAt <= firstDoneAt, `made ${madeAt}, began ${begunAt}, first bytes ${firstDoneAt}`);
   });
 });
 
