@@ -4,7 +4,7 @@
 #                                                 stage, "runtime": production
 #                                                 dependencies only)
 #   docker build --target dev -t truefilm:dev .   the same plus dev dependencies,
-#                                                 the tests and their tools
+#                                                 the tests and the lint tools
 #
 # docker-compose.yml builds "dev" (BACKEND_TARGET in .env) so that
 # `docker exec backend npm test` works; BACKEND_TARGET=runtime runs the lean image.
@@ -54,12 +54,14 @@ COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build
 
-# --- dev: everything `npm test` needs (compose's default target)
+# --- dev: everything `npm test` and `npm run lint` need (compose's default target)
 FROM base AS dev
-# python3: the tests' independent oracle; shellcheck: the script check;
-# chromium (and a font for its screenshots): the dashboard's browser test
+# python3: the tests' independent oracle. shellcheck, clang and lld: `npm run
+# lint` (bookworm's clang is the one that built the embedded docfind.wasm, so
+# the check runs here). No chromium: the browser test's Chromium comes with the
+# dev dependencies (@sparticuz/chromium), as on any machine.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 shellcheck chromium fonts-liberation \
+ && apt-get install -y --no-install-recommends python3 shellcheck clang lld \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --chown=node:node . .

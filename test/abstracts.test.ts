@@ -16,7 +16,7 @@ import { urlFromKey } from '../src/keys.js';
 import { DocScanner } from '../src/scan/scanner.js';
 import { runAbstracts, WantedKeys, type AbstractsOptions, type AbstractsResult } from '../src/stages/abstracts.js';
 import { REAL_DATA, ROOT } from './helpers/cli.js';
-import { arrivingKeys, closedKeys, hookedUi } from './helpers/recorder.js';
+import { arrivingKeys, closedKeys, hookedUi, recordingUi } from './helpers/recorder.js';
 import { keyTable } from './helpers/scan.js';
 
 const EDGE = path.join(ROOT, 'test/fixtures/dump/edge.xml');
@@ -126,6 +126,21 @@ describe('runAbstracts gives the sequential result', () => {
       result.malformed.map((m) => m.reason),
       ['doc without <url>', 'doc without <title> or <url>', 'text between docs', 'not well-formed XML: Unexpected close tag', 'doc without </doc> before the next <doc>'],
     );
+  });
+});
+
+describe('the scan\'s progress', () => {
+  test('its task begins when a worker begins a range, not when the pool starts up (the rate counts from there)', async () => {
+    const rec = recordingUi();
+    await runAbstracts([files.a!, files.c!], closedKeys(keys), { threads: 2, ui: rec.ui });
+    assert.equal(rec.tasks.length, 1);
+    const [task, times] = [rec.tasks[0]!, rec.times[0]!];
+    assert.equal(task.label, 'abstracts');
+    assert.ok(task.stopped);
+    assert.equal(task.done, task.total);
+    const { madeAt, begunAt, firstDoneAt } = times;
+    assert.ok(begunAt !== null && firstDoneAt !== null, 'begin() was called, and progress came');
+    assert.ok(madeAt <= begunAt && begunAt <= firstDoneAt, `made ${madeAt}, began ${begunAt}, first bytes ${firstDoneAt}`);
   });
 });
 

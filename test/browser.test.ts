@@ -1,18 +1,20 @@
 /**
- * The dashboard in a real browser: playwright-core driving Debian's Chromium
- * (/usr/bin/chromium), headless. It loads the page on the sample data, checks
+ * The dashboard in a real browser: playwright-core driving a headless Chromium,
+ * Debian's (/usr/bin/chromium) when it is installed, else the one that the
+ * devDependency @sparticuz/chromium brings from the npm registry (see
+ * helpers/chromium.ts). It loads the page on the sample data, checks
  * the headline, the table and the three charts, filters, sorts and pages,
  * looks at it on a phone, and makes sure titles, names and abstracts from the
  * data are shown as text and never run. Screenshots go to test-results/.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { RunningDashboard } from '../src/dashboard/command.js';
 import { formatMoney, formatRatio } from '../src/format.js';
+import { chromiumToLaunch, DEBIAN_CHROMIUM, hasDebianChromium, type ChromiumToLaunch } from './helpers/chromium.js';
 import { ROOT } from './helpers/cli.js';
 import {
   SQL_TITLE,
@@ -31,18 +33,6 @@ import { closeTestServers, freshDatabase, testServers, type TestDatabase } from 
 declare const document: any;
 declare const Chart: any;
 
-const CHROMIUM = '/usr/bin/chromium';
-/** Headless Chromium as root without reaching for the internet (PITFALLS.md). */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const RESULTS = path.join(ROOT, 'test-results');
 const LAPTOP: BrowserContextOptions = { viewport: { width: 1366, height: 900 } };
 const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
@@ -55,23 +45,27 @@ let onSample: RunningDashboard;
 let onHostile: RunningDashboard;
 let onEmpty: RunningDashboard;
 
-const NO_CHROMIUM =
-  `Chromium is not installed at ${CHROMIUM}: the browser test needs it. Install it with \`apt-get install -y chromium\` ` +
-  '(Debian; .ci/run does this in CI). Never `npx playwright install`.';
+let launched: ChromiumToLaunch;
 
-// A failure, never a silent skip: the browser test is part of the suite.
-test('Debian Chromium is installed', () => {
-  assert.ok(existsSync(CHROMIUM), NO_CHROMIUM);
+// Never a skip: npm ci brings a Chromium when the machine has none.
+test('drives Debian\'s Chromium when it is installed, else the one from npm', (t) => {
+  t.diagnostic(`${launched.name}: Chromium ${browser.version()}`);
+  if (hasDebianChromium()) assert.equal(launched.executablePath, DEBIAN_CHROMIUM);
+  else assert.equal(browser.version().split('.')[0], launched.packageVersion!.split('.')[0], 'the Chromium that the @sparticuz/chromium version names');
 });
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(NO_CHROMIUM);
   const [server] = await testServers();
-  [sample, hostile, empty] = await Promise.all([sampleDatabase(server!), databaseWith(server!, hostileFilms()), freshDatabase(server!, 'tf_dash')]);
+  [launched, sample, hostile, empty] = await Promise.all([
+    chromiumToLaunch(),
+    sampleDatabase(server!),
+    databaseWith(server!, hostileFilms()),
+    freshDatabase(server!, 'tf_dash'),
+  ]);
   [onSample, onHostile, onEmpty] = await Promise.all([dashboardOn(sample), dashboardOn(hostile), dashboardOn(empty)]);
   await mkdir(RESULTS, { recursive: true });
   // launch() gives every browser a fresh temporary profile (user-data-dir) and removes it on close
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  browser = await chromium.launch({ executablePath: launched.executablePath, headless: true, args: launched.args, env: launched.env });
 });
 
 after(async () => {

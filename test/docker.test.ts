@@ -223,9 +223,10 @@ describe('Dockerfile', () => {
     const devInstall = lineage(STAGES, devModules!).flatMap((s) => argsOf(s, 'RUN')).find((r) => /\bnpm ci\b/.test(r));
     assert.ok(devInstall && !/--omit=dev|--production/.test(devInstall), 'dev installs the dev dependencies');
     assert.ok(argsOf(dev, 'COPY').some((a) => /^(--\S+ )*\. \.$/.test(a)), 'dev copies the sources and tests');
-    assert.ok(!ignored('test/download.test.ts') && !ignored('test/run.mjs') && !ignored('tsconfig.check.json'), 'the tests reach the build');
+    assert.ok(!ignored('test/download.test.ts') && !ignored('test/run.mjs') && !ignored('test/lint.mjs') && !ignored('tsconfig.check.json'), 'the tests reach the build');
     const apt = argsOf(dev, 'RUN').join(' ');
-    for (const tool of ['python3', 'shellcheck']) assert.match(apt, new RegExp(`apt-get install .*\\b${tool}\\b`), `dev installs ${tool}, which tests run`);
+    assert.match(apt, /apt-get install .*\bpython3\b/, 'dev installs python3, the oracle that npm test runs');
+    for (const tool of ['shellcheck', 'clang', 'lld']) assert.match(apt, new RegExp(`apt-get install .*\\b${tool}\\b`), `dev installs ${tool}, which npm run lint runs`);
   });
 
   test('the final stages run as a non-root user, keep data/ in a volume, and stay up for docker exec', () => {

@@ -685,14 +685,4 @@ describe('data_download.sh usage', () => {
   test('is executable (docker exec backend ./data_download.sh)', async () => {
     assert.ok(((await stat(SCRIPT)).mode & 0o111) !== 0);
   });
-
-  test('shellcheck finds nothing', () => {
-    const version = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' });
-    assert.ok(
-      version.status === 0,
-      'shellcheck is not installed: apt-get install -y shellcheck (Debian/Ubuntu; .ci/run installs it), or brew install shellcheck',
-    );
-    const r = spawnSync('shellcheck', ['--shell=bash', '--severity=style', SCRIPT], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `shellcheck findings:\n${r.stdout}${r.stderr}`);
-  });
 });

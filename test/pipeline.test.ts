@@ -1,7 +1,8 @@
 /**
  * The pipeline end to end through the command line, against every real
  * PostgreSQL server the machine has: what lands in the database is what SPEC
- * section 3 gives, read independently by test/helpers/oracle.py.
+ * section 3 gives, read independently by test/helpers/oracle.py (python3; without
+ * it the tests check the rest and are marked skipped, saying so).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -53,14 +54,7 @@ for (const serverName of ['embedded', 'local'] as const) {
       if (!d) return;
       const reportPath = path.join(tmp, `report-${serverName}.json`);
       await run(d, ['--metadata', REAL_CSV, '--top', '1000', '--report', reportPath]);
-      const expected = oracle(REAL_CSV, 1000);
-      assert.equal(expected.films.length, 1000);
-      assert.deepEqual(await loadedFilms(d), asStored(expected.films));
-
       const report = JSON.parse(await readFile(reportPath, 'utf8'));
-      for (const key of ['rows', 'malformed', 'duplicates', 'eligible', 'selected', 'bad_literals'] as const) {
-        assert.equal(report.metadata[key], expected.report[key], `metadata.${key}`);
-      }
       assert.equal(report.metadata.rows, 4994);
       assert.equal(report.metadata.duplicates, 1);
       assert.deepEqual(report.metadata.samples.duplicates, [{ line: 1468, reason: 'id 105045 appeared before' }]);
@@ -73,13 +67,21 @@ for (const serverName of ['embedded', 'local'] as const) {
         [report.load.genres, report.load.film_genres, report.load.production_companies, report.load.film_production_companies],
         [counts!.g, counts!.fg, counts!.c, counts!.fc],
       );
+      // every film is matched 'none' until the Wikipedia stages have something to match with
+      const [none] = await d.query<{ n: number }>(`SELECT count(*)::int n FROM films WHERE wikipedia_match = 'none'`);
+      assert.equal(none!.n, 1000);
+
+      const expected = oracle(t, REAL_CSV, 1000);
+      if (!expected) return;
+      assert.equal(expected.films.length, 1000);
+      assert.deepEqual(await loadedFilms(d), asStored(expected.films));
+      for (const key of ['rows', 'malformed', 'duplicates', 'eligible', 'selected', 'bad_literals'] as const) {
+        assert.equal(report.metadata[key], expected.report[key], `metadata.${key}`);
+      }
       assert.equal(
         counts!.fg,
         expected.films.reduce((n, f) => n + f.genres.length, 0),
       );
-      // every film is matched 'none' until the Wikipedia stages have something to match with
-      const [none] = await d.query<{ n: number }>(`SELECT count(*)::int n FROM films WHERE wikipedia_match = 'none'`);
-      assert.equal(none!.n, 1000);
     });
 
     test('the sample: malformed broken records, the duplicate, every eligible film, and the views', async (t) => {
@@ -87,8 +89,7 @@ for (const serverName of ['embedded', 'local'] as const) {
       if (!d) return;
       const reportPath = path.join(tmp, `sample-${serverName}.json`);
       const result = await run(d, ['--metadata', SAMPLE_CSV, '--report', reportPath]);
-      const expected = oracle(SAMPLE_CSV, 1000);
-      assert.deepEqual(await loadedFilms(d), asStored(expected.films));
+      const loaded = await loadedFilms(d);
       const report = JSON.parse(await readFile(reportPath, 'utf8'));
       const m = report.metadata;
       assert.deepEqual(
@@ -113,7 +114,7 @@ for (const serverName of ['embedded', 'local'] as const) {
       const genres = await d.query<{ genre: string; films: number; mean_ratio: number; median_ratio: number; total_budget: string }>(
         'SELECT * FROM genre_performance',
       );
-      const horror = expected.films.filter((f) => f.genres.some((g) => g.name === 'Horror'));
+      const horror = loaded.filter((f) => f.genres.some((g) => g.name === 'Horror'));
       const ratios = horror.map((f) => f.ratio).sort((a, b) => a - b);
       const median = ratios.length % 2 ? ratios[(ratios.length - 1) / 2]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
       const row = genres.find((g) => g.genre === 'Horror')!;
@@ -127,13 +128,19 @@ for (const serverName of ['embedded', 'local'] as const) {
       // the load is recorded with its report
       const loads = await d.query<{ films: number; report: { metadata: { rows: number } } }>('SELECT films, report FROM truefilm_loads ORDER BY id');
       assert.equal(loads.at(-1)!.report.metadata.rows, 76);
+
+      const expected = oracle(t, SAMPLE_CSV, 1000);
+      if (expected) assert.deepEqual(loaded, asStored(expected.films));
     });
 
     test('--top and --min-budget select as SPEC section 3 says', async (t) => {
       const d = needServer(t);
       if (!d) return;
       await run(d, ['--metadata', REAL_CSV, '--top', '25', '--min-budget', '1']);
-      assert.deepEqual(await loadedFilms(d), asStored(oracle(REAL_CSV, 25, 1).films));
+      const loaded = await loadedFilms(d);
+      assert.equal(loaded.length, 25);
+      const expected = oracle(t, REAL_CSV, 25, 1);
+      if (expected) assert.deepEqual(loaded, asStored(expected.films));
     });
   });
 }

@@ -73,6 +73,8 @@ export interface TaskResult {
   /** the index covers the task's docs (false when the key set was closed when it started) */
   indexed: boolean;
   error?: TaskError;
+  /** Date.now() when a worker began the task (set by src/workers/scan.ts) */
+  startedAt?: number;
 }
 
 let table: { run: string; keys: KeyTable; imdb: ImdbTable } | null = null;

@@ -350,6 +350,8 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
           const task: RangeTask = { ...base, format, kind: 'range', file: input.file, spans: [[start, end]], from: 0, index, readSize: options.readSize };
           await lanes.add(async () => {
             const result = await dispatch(task);
+            // the scan began when a worker began its first range (the pool's start-up came before)
+            bar.begin(result.startedAt);
             const output = firstPass(result, n);
             indexedDocs += output.hashes?.length ?? 0;
             regions.push({ input: n, start, end, version: result.version, hashes: output.hashes, offsets: output.offsets });
@@ -357,6 +359,8 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
           });
         }
       } else {
+        // inflating on this thread starts at once
+        bar.begin();
         for await (const chunk of decompressChunks(input.file, input.compression, {
           chunkSize,
           maxDocBytes: options.maxDocBytes,

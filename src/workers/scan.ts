@@ -9,5 +9,7 @@ import { runScanTask, type ScanContext, type ScanTask, type TaskResult } from '.
 const context = workerData as ScanContext;
 
 export default function scan(task: ScanTask): TaskResult {
-  return runScanTask(task, context);
+  // the progress bar's rate counts from when the first bytes are read, not from when the pool started up
+  const startedAt = Date.now();
+  return { ...runScanTask(task, context), startedAt };
 }

@@ -20,21 +20,38 @@ export interface Recorder {
   ui: Ui;
   warnings: string[];
   tasks: Array<{ label: string; total: number; done: number; stopped: boolean }>;
+  /** each task's times (Date.now()), in the order of `tasks` */
+  times: TaskTimes[];
+}
+
+export interface TaskTimes {
+  /** when the task was made, and when it was first told of an amount done */
+  madeAt: number;
+  firstDoneAt: number | null;
+  /** the earliest time begin() was given (null: never called) */
+  begunAt: number | null;
 }
 
 /** A Ui that keeps the warnings and the state of every progress task. */
 export function recordingUi(): Recorder {
-  const rec: Recorder = { warnings: [], tasks: [], ui: undefined as unknown as Ui };
+  const rec: Recorder = { warnings: [], tasks: [], times: [], ui: undefined as unknown as Ui };
   rec.ui = {
     info() {},
     warn: (m) => void rec.warnings.push(m),
     task(label, total) {
       const t = { label, total, done: 0, stopped: false };
+      const times: TaskTimes = { madeAt: Date.now(), firstDoneAt: null, begunAt: null };
       rec.tasks.push(t);
+      rec.times.push(times);
+      const set = (d: number): void => {
+        if (d > 0) times.firstDoneAt ??= Date.now();
+        t.done = d;
+      };
       return {
-        update: (d) => void (t.done = d),
-        increment: (d) => void (t.done += d),
+        update: set,
+        increment: (d) => set(t.done + d),
         setTotal: (n) => void (t.total = n),
+        begin: (at = Date.now()) => void (times.begunAt = Math.min(times.begunAt ?? at, at)),
         stop: () => void (t.stopped = true),
       };
     },
@@ -83,7 +100,7 @@ export function hookedUi(onUpdate: (done: number, total: number) => void = () =>
     warn() {},
     close() {},
     task(_label: string, total: number): Task {
-      return { update: (done) => onUpdate(done, total), increment() {}, setTotal() {}, stop() {} };
+      return { update: (done) => onUpdate(done, total), increment() {}, setTotal() {}, begin() {}, stop() {} };
     },
   };
 }
