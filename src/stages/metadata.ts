@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { parse, CsvError } from 'csv-parse';
 import { TrueFilmError } from '../errors.js';
 import { parsePythonLiteral } from '../literal.js';
@@ -41,22 +42,39 @@ export const REQUIRED_COLUMNS = [
 ] as const;
 type Column = (typeof REQUIRED_COLUMNS)[number];
 
-/** An eligible row as the heap keeps it: literals stay raw until the row is selected. */
-interface Candidate {
-  line: number;
-  id: number;
+/** The columns a selected film needs beyond id, budget and revenue, kept raw until the row is selected. */
+const KEPT_COLUMNS = ['imdb_id', 'title', 'original_title', 'release_date', 'genres', 'production_companies', 'vote_average', 'vote_count'] as const;
+type Kept = (typeof KEPT_COLUMNS)[number];
+
+/** What the order of SPEC section 3 looks at. */
+interface Ranked {
   ratio: number;
+  id: number;
+}
+
+/** An eligible row as the heap keeps it: literals stay raw until the row is selected. */
+interface Candidate extends Ranked {
+  line: number;
   budget: number;
   revenue: number;
-  fields: Record<Column, string>;
+  fields: Record<Kept, string>;
 }
 
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const POSITIVE_INT = /^[1-9]\d*$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MAX_INT4 = 2 ** 31 - 1;
+/** bytes per read of the CSV */
+const READ_SIZE = 1 << 16;
 
-const better = (a: Candidate, b: Candidate): boolean => a.ratio > b.ratio || (a.ratio === b.ratio && a.id < b.id);
+const better = (a: Ranked, b: Ranked): boolean => a.ratio > b.ratio || (a.ratio === b.ratio && a.id < b.id);
+
+/** The line a record starts on: the line csv-parse ended it on, less the line breaks inside its fields. */
+function startLine(record: string[], endLine: number): number {
+  let breaks = 0;
+  for (const field of record) if (field.includes('\n')) breaks += field.split('\n').length - 1;
+  return endLine - breaks;
+}
 
 function parseDate(text: string): { date: string; year: number } | null {
   const m = ISO_DATE.exec(text.trim());
@@ -134,87 +152,103 @@ export async function runMetadata(path: string, options: MetadataOptions): Promi
     sample(report.samples.malformed, line, reason);
   };
 
-  const top = new TopN<Candidate>(options.top, better);
+  const top = new TopN<Candidate, Ranked>(options.top, better);
   const seen = new Set<number>();
+  let header: string[] | null = null;
+  let index: Record<Column, number> | null = null;
+
+  // Each record is handled inside csv-parse's loop (on_record) and goes no
+  // further: no stream object, promise or info copy per record, and nothing
+  // is made of a row beyond its checks unless it enters the top N.
+  const take = (record: string[], context: { lines: number }): null => {
+    if (header === null) {
+      header = record.map((h) => h.trim());
+      const missing = REQUIRED_COLUMNS.filter((c) => !header!.includes(c));
+      if (missing.length > 0) {
+        throw new TrueFilmError(
+          'CSV_MISSING_COLUMNS',
+          `the header lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+          {
+            input: path,
+            line: startLine(record, context.lines),
+            hint: 'Is this the Kaggle "The Movies Dataset" movies_metadata.csv? Its header has 24 columns, among them id, budget and revenue.',
+          },
+        );
+      }
+      index = Object.fromEntries(REQUIRED_COLUMNS.map((c) => [c, header!.indexOf(c)])) as Record<Column, number>;
+      return null;
+    }
+    const at = index!;
+    report.rows++;
+    if (record.length !== header.length) {
+      malformed(startLine(record, context.lines), `${record.length} fields where the header has ${header.length}`);
+      return null;
+    }
+    const idText = record[at.id]!.trim();
+    if (!POSITIVE_INT.test(idText) || Number(idText) > MAX_INT4) {
+      malformed(startLine(record, context.lines), `id ${JSON.stringify(idText.slice(0, 40))} is not a positive integer`);
+      return null;
+    }
+    const budgetText = record[at.budget]!.trim();
+    const revenueText = record[at.revenue]!.trim();
+    if (!DECIMAL.test(budgetText)) {
+      malformed(startLine(record, context.lines), `budget ${JSON.stringify(budgetText.slice(0, 40))} is not a number`);
+      return null;
+    }
+    if (!DECIMAL.test(revenueText)) {
+      malformed(startLine(record, context.lines), `revenue ${JSON.stringify(revenueText.slice(0, 40))} is not a number`);
+      return null;
+    }
+    const id = Number(idText);
+    if (seen.has(id)) {
+      report.duplicates++;
+      if (report.samples.duplicates.length < sampleLimit) sample(report.samples.duplicates, startLine(record, context.lines), `id ${id} appeared before`);
+      return null;
+    }
+    seen.add(id);
+    const budget = Number(budgetText);
+    const revenue = Number(revenueText);
+    if (!(budget >= options.minBudget && revenue > 0)) return null;
+    report.eligible++;
+    const ratio = revenue / budget;
+    if (!top.accepts({ ratio, id })) return null;
+    top.offer({
+      line: startLine(record, context.lines),
+      id,
+      ratio,
+      budget,
+      revenue,
+      fields: {
+        imdb_id: record[at.imdb_id]!,
+        title: record[at.title]!,
+        original_title: record[at.original_title]!,
+        release_date: record[at.release_date]!,
+        genres: record[at.genres]!,
+        production_companies: record[at.production_companies]!,
+        vote_average: record[at.vote_average]!,
+        vote_count: record[at.vote_count]!,
+      },
+    });
+    return null;
+  };
+
   const task = options.ui.task('metadata', size, 'bytes');
-  const source = createReadStream(path, { highWaterMark: 1 << 20 });
+  const source = createReadStream(path, { highWaterMark: READ_SIZE });
   source.on('data', (chunk) => task.increment(chunk.length));
-  const parser = source.pipe(
-    parse({
-      bom: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      info: true,
-      max_record_size: 64 << 20,
-    }),
-  );
+  const parser = parse({
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    max_record_size: 64 << 20,
+    on_record: take,
+  });
   parser.on('skip', (err: CsvError & { lines?: number }) => {
     report.rows++;
     malformed(err.lines ?? 0, `unparseable CSV (${err.code})`);
   });
-  source.on('error', (err) => parser.destroy(err));
-
-  let header: string[] | null = null;
-  let index: Record<Column, number> | null = null;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      // the line the record starts on: its end line less the line breaks inside its fields
-      let breaks = 0;
-      for (const field of record) if (field.includes('\n')) breaks += field.split('\n').length - 1;
-      const line = info.lines - breaks;
-
-      if (header === null) {
-        header = record.map((h) => h.trim());
-        const missing = REQUIRED_COLUMNS.filter((c) => !header!.includes(c));
-        if (missing.length > 0) {
-          throw new TrueFilmError(
-            'CSV_MISSING_COLUMNS',
-            `the header lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
-            {
-              input: path,
-              line,
-              hint: 'Is this the Kaggle "The Movies Dataset" movies_metadata.csv? Its header has 24 columns, among them id, budget and revenue.',
-            },
-          );
-        }
-        index = Object.fromEntries(REQUIRED_COLUMNS.map((c) => [c, header!.indexOf(c)])) as Record<Column, number>;
-        continue;
-      }
-      report.rows++;
-      if (record.length !== header.length) {
-        malformed(line, `${record.length} fields where the header has ${header.length}`);
-        continue;
-      }
-      const fields = Object.fromEntries(REQUIRED_COLUMNS.map((c) => [c, record[index![c]]!])) as Record<Column, string>;
-      const idText = fields.id.trim();
-      if (!POSITIVE_INT.test(idText) || Number(idText) > MAX_INT4) {
-        malformed(line, `id ${JSON.stringify(idText.slice(0, 40))} is not a positive integer`);
-        continue;
-      }
-      const budgetText = fields.budget.trim();
-      const revenueText = fields.revenue.trim();
-      if (!DECIMAL.test(budgetText)) {
-        malformed(line, `budget ${JSON.stringify(budgetText.slice(0, 40))} is not a number`);
-        continue;
-      }
-      if (!DECIMAL.test(revenueText)) {
-        malformed(line, `revenue ${JSON.stringify(revenueText.slice(0, 40))} is not a number`);
-        continue;
-      }
-      const id = Number(idText);
-      if (seen.has(id)) {
-        report.duplicates++;
-        sample(report.samples.duplicates, line, `id ${id} appeared before`);
-        continue;
-      }
-      seen.add(id);
-      const budget = Number(budgetText);
-      const revenue = Number(revenueText);
-      if (!(budget >= options.minBudget && revenue > 0)) continue;
-      report.eligible++;
-      top.offer({ line, id, ratio: revenue / budget, budget, revenue, fields });
-    }
+    await pipeline(source, parser);
   } catch (err) {
     if (err instanceof TrueFilmError) throw err;
     throw new TrueFilmError('CSV_PARSE', `cannot read the CSV: ${(err as Error).message}`, {

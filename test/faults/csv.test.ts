@@ -131,6 +131,30 @@ describe('CSV faults', () => {
     assert.equal(report.rows, 6, 'blank lines are not records');
   });
 
+  test('malformed samples come in file order, whichever rule rejected the row', async () => {
+    const content = [
+      header,
+      blairWitch,
+      'False,,0,[],,82663,tt0113002,en,Midnight Man,Dramatic Story',
+      row('779').replace(/^False,/, 'Fa"lse,'),
+      row('-5'),
+      `${row('780').replace(/^False,/, 'False"x,')}`,
+      row('781', { budget: 'n/a' }),
+    ].join('\n');
+    const { report } = await read(await file('order.csv', content));
+    assert.deepEqual(
+      report.samples.malformed.map((s) => [s.line, s.reason]),
+      [
+        [3, '10 fields where the header has 24'],
+        [4, 'unparseable CSV (INVALID_OPENING_QUOTE)'],
+        [5, 'id "-5" is not a positive integer'],
+        [6, 'unparseable CSV (INVALID_OPENING_QUOTE)'],
+        [7, 'budget "n/a" is not a number'],
+      ],
+    );
+    assert.equal(report.rows, 6);
+  });
+
   test('binary garbage after a good header: counted rows, no crash', async () => {
     const garbage = Buffer.concat([Buffer.from(`${header}\n${blairWitch}\n`), Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 2654435761) % 251))]);
     const result = await read(await file('garbage-tail.csv', garbage)).then(
