@@ -3,7 +3,8 @@
  * terminal, progress bars (cli-progress); elsewhere a plain line per task
  * every few seconds, so CI logs and `docker logs` stay readable.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
 import { formatBytes, formatCount, formatDuration } from './format.js';
 
 export interface Task {
@@ -35,6 +36,10 @@ export interface UiOptions {
   quiet?: boolean;
 }
 
+/** cli-progress, loaded with the first bar: most runs (not on a terminal, --no-progress, --version) draw none */
+const require = createRequire(import.meta.url);
+const loadBars = (): typeof cliProgress => require('cli-progress') as typeof cliProgress;
+
 function describe(unit: 'bytes' | 'items', done: number, total: number, startedAt: number, until = Date.now()): string {
   const seconds = Math.max((until - startedAt) / 1000, 1e-3);
   const rate = done / seconds;
@@ -62,7 +67,8 @@ export function createUi(options: UiOptions): Ui {
   };
 
   const barTask = (label: string, total: number, unit: 'bytes' | 'items'): Task => {
-    multibar ??= new cliProgress.MultiBar(
+    const bars = loadBars();
+    multibar ??= new bars.MultiBar(
       {
         stream,
         format: (_opts, params, payload: { label: string; unit: 'bytes' | 'items' }) => {
@@ -77,7 +83,7 @@ export function createUi(options: UiOptions): Ui {
         clearOnComplete: false,
         fps: 5,
       },
-      cliProgress.Presets.shades_grey,
+      bars.Presets.shades_grey,
     );
     const bar = multibar.create(Math.max(total, 1), 0, { label, unit });
     let done = 0;
