@@ -15,7 +15,7 @@
 import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parse, CsvError, type Options as CsvOptions } from 'csv-parse';
+import type { CsvError, Options as CsvOptions } from 'csv-parse';
 import { StrictCsvReader, type StrictRecord } from '../csv.js';
 import { TrueFilmError } from '../errors.js';
 import { parsePythonLiteral } from '../literal.js';
@@ -358,6 +358,8 @@ async function readRest(
   stage: { take: (row: Row) => void; report: MetadataReport; malformed: (line: number, reason: string) => void; task: Task },
 ): Promise<void> {
   const { take, report, malformed, task } = stage;
+  // loaded here: a file the strict reader reads whole needs none of it
+  const { parse } = await import('csv-parse');
   const offset = lineOffset ?? 0;
   const row = new ParsedRow();
   const parser = parse({
