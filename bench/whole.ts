@@ -12,8 +12,9 @@
  *   - `wc -l` on the same dump (the memory-speed yardstick);
  *   - `node -e 0` against `node dist/main.js --version` and `--help`;
  *   - Python's iterparse (bench/iterparse.py) on a slice of the same dump,
- *     scaled to the dump's size (it runs at 50-70 MB/s: about two minutes on
- *     7.5 GB), or on the whole dump with `--iterparse-full`.
+ *     the better of two runs, scaled to the dump's size (it runs at 50-85
+ *     MB/s: about two minutes on 7.5 GB), or once on the whole dump with
+ *     `--iterparse-full`.
  *
  * The run loads into the database at `--database-url` (or DATABASE_URL): a
  * local one, made for the benchmark; without one the case is skipped (the
@@ -60,7 +61,7 @@ export interface WholeResult {
   node: Timing;
   version: Timing;
   help: Timing;
-  iterparse: { ms: number; slice_bytes: number; scaled_ms: number; docs: number; scaled: boolean };
+  iterparse: { ms: number; slice_bytes: number; scaled_ms: number; docs: number; scaled: boolean; all: number[] };
   ratios: { whole_vs_wc_min: number; whole_vs_wc_median: number; iterparse_vs_whole: number; version_vs_node: number; help_vs_node: number };
   targets: { name: string; value: number; unit: string; met: boolean }[];
 }
@@ -141,11 +142,16 @@ export async function measureWholeRun(o: WholeOptions): Promise<WholeResult> {
     rmSync(timeOut, { force: true });
   }
 
-  console.error(`Python iterparse on ${pySource === dump ? 'the whole dump' : `the first ${(statSync(pySource).size / 1e6).toFixed(0)} MB of it`}...`);
-  const py = spawnSync('python3', [path.join(HERE, 'iterparse.py'), pySource], { encoding: 'utf8' });
-  if (py.status !== 0) throw new Error(`iterparse failed: ${py.stderr}`);
-  const pyResult = JSON.parse(py.stdout.trim()) as { ms: number; docs: number; bytes: number };
-  const iterparse = { ms: pyResult.ms, slice_bytes: pyResult.bytes, scaled_ms: pyResult.ms * (dumpBytes / pyResult.bytes), docs: pyResult.docs, scaled: pySource !== dump };
+  console.error(`Python iterparse on ${pySource === dump ? 'the whole dump' : `the first ${(statSync(pySource).size / 1e6).toFixed(0)} MB of it`}, twice...`);
+  // the better of two runs: one run is at the mercy of whatever else the machine does meanwhile
+  const pyRuns: { ms: number; docs: number; bytes: number }[] = [];
+  for (let i = 0; i < (pySource === dump ? 1 : 2); i++) {
+    const py = spawnSync('python3', [path.join(HERE, 'iterparse.py'), pySource], { encoding: 'utf8' });
+    if (py.status !== 0) throw new Error(`iterparse failed: ${py.stderr}`);
+    pyRuns.push(JSON.parse(py.stdout.trim()) as { ms: number; docs: number; bytes: number });
+  }
+  const pyResult = pyRuns.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const iterparse = { ms: pyResult.ms, slice_bytes: pyResult.bytes, scaled_ms: pyResult.ms * (dumpBytes / pyResult.bytes), docs: pyResult.docs, scaled: pySource !== dump, all: pyRuns.map((r) => Math.round(r.ms)) };
 
   const w = { ...timing(whole), peak_rss_mb: rss.length ? Math.max(...rss) / 1e6 : NaN, cpu_ms: cpu.length ? median(cpu) : NaN, stages_ms: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, median(v)])) };
   const t = { wc: timing(wc), node: timing(node), version: timing(version), help: timing(help) };
@@ -194,7 +200,7 @@ export function printWholeRun(r: WholeResult): void {
   );
   console.log(`stages (medians, ms): ${Object.entries(r.whole.stages_ms).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
   console.log(
-    `Python iterparse: ${fmt(r.iterparse.ms)} ms on ${fmt(r.iterparse.slice_bytes / 1e6)} MB (${fmt(r.iterparse.docs)} docs)` +
+    `Python iterparse: ${fmt(r.iterparse.ms)} ms on ${fmt(r.iterparse.slice_bytes / 1e6)} MB (${fmt(r.iterparse.docs)} docs; runs ${r.iterparse.all.join(' ')} ms)` +
       (r.iterparse.scaled ? `, ${fmt(r.iterparse.scaled_ms / 1000, 1)} s scaled to the whole dump` : ''),
   );
   console.log(
