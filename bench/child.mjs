@@ -6,8 +6,12 @@
 //   node bench/child.mjs inflate FILE.gz
 //   node bench/child.mjs sax KEYS.json FILE
 //   node bench/child.mjs probe                    (a fixed loop of arithmetic: how fast the CPU is now)
+//   node bench/child.mjs metadata CSV [DIST]      (the metadata stage alone; DIST: another build's dist/, to compare)
 // Prints one JSON line: { ms, rss, cpu, ... }.
+import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -58,6 +62,17 @@ if (mode === 'scan' || mode === 'late') {
     malformed: result.report.malformed_docs,
     rescannedBytes: result.rescannedBytes,
   };
+} else if (mode === 'metadata') {
+  // the stage alone on a CSV (modules loaded first); the digest of its whole result tells two builds' results apart
+  const [csv, dist] = args;
+  const base = dist ? pathToFileURL(path.resolve(dist) + '/').href : new URL('../dist/', import.meta.url).href;
+  const { runMetadata } = await import(new URL('stages/metadata.js', base).href);
+  const { createUi } = await import(new URL('ui.js', base).href);
+  const stageStart = performance.now();
+  const { films, report } = await runMetadata(csv, { top: 1000, minBudget: 1000, ui: createUi({ progress: false, quiet: true }) });
+  stageMs = performance.now() - stageStart;
+  const digest = createHash('sha256').update(JSON.stringify({ films, report })).digest('hex').slice(0, 16);
+  extra = { rows: report.rows, malformed: report.malformed, duplicates: report.duplicates, eligible: report.eligible, selected: report.selected, digest };
 } else if (mode === 'probe') {
   // in a function: the same loop at a module's top level runs 7-10× slower (V8 optimizes it less)
   const spin = () => {

@@ -6,10 +6,9 @@
 import { writeFile } from 'node:fs/promises';
 import { whenAborted } from './concurrency.js';
 import { parseCommandLine, VERSION, type DbConfig, type RunConfig } from './config.js';
-import { openDatabase } from './db/database.js';
 import { TrueFilmError, describeError, exitStatusFor } from './errors.js';
 import { formatCount, formatMoney, formatRatio, maskUrl, textTable } from './format.js';
-import { runPipeline, type PipelineResult } from './pipeline.js';
+import type { PipelineResult } from './pipeline.js';
 import { createUi, type Ui } from './ui.js';
 
 const SIGNAL_STATUS: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -81,6 +80,8 @@ function printSummary(result: PipelineResult): void {
 }
 
 async function commandRun(config: RunConfig, ui: Ui, signal: AbortSignal): Promise<void> {
+  // loaded here, not at the top: --version and --help need none of pg, piscina, undici
+  const { runPipeline } = await import('./pipeline.js');
   const result = await runPipeline(config, ui, signal);
   if (config.report) {
     await writeFile(config.report, JSON.stringify(result.report, null, 2) + '\n').catch((err: unknown) => {
@@ -95,6 +96,7 @@ async function commandRun(config: RunConfig, ui: Ui, signal: AbortSignal): Promi
 }
 
 async function commandDb(config: DbConfig, ui: Ui, signal: AbortSignal): Promise<void> {
+  const { openDatabase } = await import('./db/database.js');
   const db = await openDatabase({ databaseUrl: null, dataDir: config.dataDir, ui, embeddedPort: config.port ?? undefined });
   try {
     const shown = config.showPassword ? db.url : maskUrl(db.url);

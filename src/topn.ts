@@ -2,17 +2,25 @@
  * Keeps the best `limit` items seen, in O(limit) memory: a binary heap whose
  * root is the worst item kept, so a newcomer only has to beat the root.
  */
-export class TopN<T> {
+export class TopN<T extends R, R = T> {
   private readonly heap: T[] = [];
 
-  /** `better(a, b)` is true when a ranks before b; it must be a strict total order. */
+  /**
+   * `better(a, b)` is true when a ranks before b; it must be a strict total
+   * order. It may look at part of an item only (R): accepts() needs no more.
+   */
   constructor(
     private readonly limit: number,
-    private readonly better: (a: T, b: T) => boolean,
+    private readonly better: (a: R, b: R) => boolean,
   ) {}
 
   get size(): number {
     return this.heap.length;
+  }
+
+  /** Whether offer() would keep an item that ranks so: the caller need not build one that cannot get in. */
+  accepts(item: R): boolean {
+    return this.limit > 0 && (this.heap.length < this.limit || this.better(item, this.heap[0]!));
   }
 
   /** Offers an item; returns whether it is (for now) among the best. */

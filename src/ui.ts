@@ -3,7 +3,8 @@
  * terminal, progress bars (cli-progress); elsewhere a plain line per task
  * every few seconds, so CI logs and `docker logs` stay readable.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
 import { formatBytes, formatCount, formatDuration } from './format.js';
 
 export interface Task {
@@ -111,6 +112,10 @@ class Meter {
   }
 }
 
+/** cli-progress, loaded with the first bar: most runs (not on a terminal, --no-progress, --version) draw none */
+const require = createRequire(import.meta.url);
+const loadBars = (): typeof cliProgress => require('cli-progress') as typeof cliProgress;
+
 export function createUi(options: UiOptions): Ui {
   const stream = options.stream ?? process.stderr;
   if (options.quiet) {
@@ -127,7 +132,8 @@ export function createUi(options: UiOptions): Ui {
   };
 
   const barTask = (label: string, meter: Meter): Task => {
-    multibar ??= new cliProgress.MultiBar(
+    const bars = loadBars();
+    multibar ??= new bars.MultiBar(
       {
         stream,
         // every frame reads the task's Meter, never cli-progress's startTime/stopTime
@@ -142,7 +148,7 @@ export function createUi(options: UiOptions): Ui {
         clearOnComplete: false,
         fps: 5,
       },
-      cliProgress.Presets.shades_grey,
+      bars.Presets.shades_grey,
     );
     const bar = multibar.create(Math.max(meter.total, 1), 0, { label, meter });
     return {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { MAIN, SAMPLE, runCli } from './helpers/cli.js';
+import { MAIN, ROOT, SAMPLE, runCli } from './helpers/cli.js';
 
 const SAMPLE_CSV = path.join(SAMPLE, 'movies_metadata.csv');
 let tmp: string;
@@ -56,6 +56,27 @@ describe('help and usage', () => {
     const r = await runCli(['--version']);
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^truefilm \d+\.\d+\.\d+\n$/);
+  });
+
+  test('--version, --help and a usage error load none of pg, undici, piscina, cli-progress, the dashboard', async () => {
+    const hook = path.join(ROOT, 'test/helpers/record-loads.mjs');
+    const loads = async (args: string[]) => {
+      const log = path.join(tmp, `loads-${args.join('_').replace(/\W/g, '')}.txt`);
+      const r = await runCli(args, { nodeArgs: ['--import', hook], env: { RECORD_LOADS: log } });
+      return { status: r.status, urls: (await readFile(log, 'utf8')).split('\n').filter(Boolean) };
+    };
+    const heavy = /\/node_modules\/(pg|undici|piscina|cli-progress)\/|\/dist\/dashboard\//;
+    for (const args of [['--version'], ['--help'], ['run', '--help'], ['db', '--help'], ['dashboard', '--help'], ['run', '--top', 'abc']]) {
+      const { status, urls } = await loads(args);
+      assert.equal(status, args.includes('abc') ? 2 : 0, args.join(' '));
+      assert.ok(urls.some((u) => u.endsWith('/dist/main.js')), `the hook recorded ${args.join(' ')}`);
+      assert.deepEqual(urls.filter((u) => heavy.test(u)), [], `${args.join(' ')} loaded them`);
+    }
+    // the hook sees both kinds of module: a run loads its stages (ES modules) and pg (CommonJS)
+    const run = await loads(['run', '--metadata', path.join(tmp, 'absent.csv')]);
+    assert.equal(run.status, 1);
+    assert.ok(run.urls.some((u) => u.endsWith('/dist/pipeline.js')));
+    assert.ok(run.urls.some((u) => u.includes('/node_modules/pg/lib/')));
   });
 
   test('bad values: exit 2, every problem named with its flag, in one go', async () => {

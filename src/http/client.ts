@@ -21,7 +21,7 @@ import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { VERSION } from '../config.js';
 import { TrueFilmError, type ErrorCode } from '../errors.js';
 import { formatDuration } from '../format.js';
@@ -56,6 +56,10 @@ export class AnswerError extends Error {
     this.retryAfterMs = options.retryAfterMs ?? null;
   }
 }
+
+/** undici, loaded with the first request: an offline run, --version and --help never need it */
+let undici: Promise<typeof import('undici')> | null = null;
+const loadUndici = (): Promise<typeof import('undici')> => (undici ??= import('undici'));
 
 const HTTP_DEFAULTS = {
   userAgent: USER_AGENT,
@@ -196,7 +200,8 @@ export class HttpClient {
   readonly stats: HttpStats = { requests: 0, retries: 0 };
   private readonly options: Required<Omit<HttpClientOptions, 'signal'>>;
   private readonly signal: AbortSignal | undefined;
-  private readonly agent: Agent;
+  /** made with the first request */
+  private agent: Promise<Agent> | null = null;
   private readonly slots: Slots;
   /** with a rate: no request starts before this time (Date.now() ms); each start moves it on by one interval */
   private nextStart = 0;
@@ -219,12 +224,19 @@ export class HttpClient {
     this.intervalMs = Number.isFinite(this.options.ratePerSecond) ? 1000 / this.options.ratePerSecond : 0;
     this.signal = o.signal;
     this.slots = new Slots(this.options.concurrency);
-    this.agent = new Agent({
-      connections: this.options.concurrency,
-      // undici's own timers are a backstop; the per-try timer below is the rule
-      headersTimeout: this.options.timeoutMs + 1_000,
-      bodyTimeout: this.options.timeoutMs + 1_000,
-    });
+  }
+
+  private dispatcher(): Promise<Agent> {
+    this.agent ??= loadUndici().then(
+      ({ Agent }) =>
+        new Agent({
+          connections: this.options.concurrency,
+          // undici's own timers are a backstop; the per-try timer below is the rule
+          headersTimeout: this.options.timeoutMs + 1_000,
+          bodyTimeout: this.options.timeoutMs + 1_000,
+        }),
+    );
+    return this.agent;
   }
 
   /**
@@ -282,7 +294,7 @@ export class HttpClient {
 
   /** Closes the connection pool once the requests in flight are over. */
   async close(): Promise<void> {
-    await this.agent.close();
+    await (await this.agent)?.close();
   }
 
   private interrupted(url: string, reason: unknown): TrueFilmError {
@@ -352,8 +364,9 @@ export class HttpClient {
     this.stats.requests++;
     if (attempt > 1) this.stats.retries++;
     try {
+      const { request } = await loadUndici();
       const res = await request(req.url, {
-        dispatcher: this.agent,
+        dispatcher: await this.dispatcher(),
         method: req.method ?? 'GET',
         headers: { 'accept-encoding': 'gzip', ...req.headers, 'user-agent': this.options.userAgent },
         body: req.body,

@@ -4,7 +4,12 @@
  * attributes read (`<abstract serialization-error="" />` is an empty abstract),
  * and anything that is not well-formed XML is reported, never thrown.
  */
-import sax from 'sax';
+import { createRequire } from 'node:module';
+import type Sax from 'sax';
+
+/** sax, loaded with the first doc parsed: a thread that parses none (the main thread, most workers' first seconds) never loads it */
+const require = createRequire(import.meta.url);
+let sax: typeof Sax | null = null;
 
 export interface ParsedDoc {
   /** the `<title>` text, entities decoded, not trimmed; null when absent */
@@ -20,6 +25,7 @@ export type DocParse = { ok: true; doc: ParsedDoc } | { ok: false; reason: strin
 const FIELDS = new Set(['title', 'url', 'abstract']);
 
 export function parseDoc(xml: string): DocParse {
+  sax ??= require('sax') as typeof Sax;
   const parser = sax.parser(true, { trim: false, normalize: false, position: false });
   const found: Record<string, string> = {};
   let depth = 0;

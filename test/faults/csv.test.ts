@@ -131,6 +131,53 @@ describe('CSV faults', () => {
     assert.equal(report.rows, 6, 'blank lines are not records');
   });
 
+  test('malformed samples come in file order, whichever rule rejected the row', async () => {
+    const content = [
+      header,
+      blairWitch,
+      'False,,0,[],,82663,tt0113002,en,Midnight Man,Dramatic Story',
+      row('779').replace(/^False,/, 'Fa"lse,'),
+      row('-5'),
+      `${row('780').replace(/^False,/, 'False"x,')}`,
+      row('781', { budget: 'n/a' }),
+    ].join('\n');
+    const { report } = await read(await file('order.csv', content));
+    assert.deepEqual(
+      report.samples.malformed.map((s) => [s.line, s.reason]),
+      [
+        [3, '10 fields where the header has 24'],
+        [4, 'unparseable CSV (INVALID_OPENING_QUOTE)'],
+        [5, 'id "-5" is not a positive integer'],
+        [6, 'unparseable CSV (INVALID_OPENING_QUOTE)'],
+        [7, 'budget "n/a" is not a number'],
+      ],
+    );
+    assert.equal(report.rows, 6);
+  });
+
+  test('after records that span lines, an irregular one: csv-parse reads on from it, with the file\'s line numbers', async () => {
+    // The Acid House: its overview spans three lines
+    const acid = (parse(sample, { relax_column_count: true }) as string[][]).find((r) => r[columns.indexOf('id')] === '12229')!;
+    const change: Record<string, string> = { budget: '1000000', revenue: '5000000' };
+    const spanning = (id: string) => csvLine(acid.map((f, i) => (columns[i] === 'id' ? id : change[columns[i]!] ?? f)));
+    assert.equal(spanning('1').split('\n').length, 3);
+    const content = [header, spanning('2668'), row('779').replace(/^False,/, 'Fa"lse,'), spanning('-7'), row('781', { budget: 'n/a' }), spanning('2669')].join('\n');
+    const { films, report } = await read(await file('handover.csv', content));
+    assert.deepEqual(
+      report.samples.malformed.map((s) => [s.line, s.reason]),
+      [
+        [5, 'unparseable CSV (INVALID_OPENING_QUOTE)'],
+        [6, 'id "-7" is not a positive integer'],
+        [9, 'budget "n/a" is not a number'],
+      ],
+    );
+    assert.equal(report.rows, 5);
+    assert.deepEqual(
+      films.map((f) => f.id),
+      [2668, 2669],
+    );
+  });
+
   test('binary garbage after a good header: counted rows, no crash', async () => {
     const garbage = Buffer.concat([Buffer.from(`${header}\n${blairWitch}\n`), Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 2654435761) % 251))]);
     const result = await read(await file('garbage-tail.csv', garbage)).then(

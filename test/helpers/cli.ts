@@ -38,6 +38,8 @@ export interface CliOptions {
   /** run as another user (the tests run as root in CI) */
   uid?: number;
   gid?: number;
+  /** node's own options, before the program (`--import` a hook) */
+  nodeArgs?: string[];
 }
 
 /** A clean environment: no DATABASE_URL or TRUEFILM_* from the developer's shell. */
@@ -53,7 +55,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN, ...args], {
       cwd: options.cwd ?? ROOT,
       env: cleanEnv(options.env),
       uid: options.uid,
