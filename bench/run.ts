@@ -25,8 +25,15 @@
  * in the same run; it needs a local database (`--database-url` or
  * DATABASE_URL), `--no-whole` skips it, `--only-whole` runs nothing else.
  *
+ * Then the online run with no dump (bench/online.ts): the real first 4,994
+ * rows, --top 1000, against SPARQL and Action API test servers answering
+ * after 150 ms (`--online-delay MS`): the run's time, the requests, and the
+ * floor those requests set; `--no-online` skips it, `--only-online` runs
+ * nothing else (the embedded PostgreSQL without a database URL).
+ *
  *   npm run bench -- [--size 1G] [--runs 5] [--no-sax] [--rss-size 4G] [--no-cirrus] [--no-bz2]
  *                    [--no-whole | --only-whole] [--whole-size 7G] [--database-url URL] [--iterparse-slice 512M | --iterparse-full]
+ *                    [--no-online | --only-online] [--online-delay 150]
  *
  * Generated files stay in bench/data/ (git-ignored) and are reused.
  */
@@ -37,6 +44,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { textTable } from '../src/format.js';
 import { ensureDump, imdbOf, titleOf } from './generate.js';
+import { benchOnline, printOnline } from './online.js';
 import { measureWholeRun, printWholeRun, type WholeResult } from './whole.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -192,7 +200,7 @@ mkdirSync(RESULTS, { recursive: true });
 
 // ---- the whole run at real size ----
 let whole: WholeResult | null = null;
-if (!process.argv.includes('--no-whole')) {
+if (!process.argv.includes('--no-whole') && !process.argv.includes('--only-online')) {
   const databaseUrl = flag('database-url', process.env.DATABASE_URL ?? '');
   if (!databaseUrl) {
     console.error('whole run skipped: it needs a local database made for it (--database-url URL or DATABASE_URL)');
@@ -216,6 +224,17 @@ if (!process.argv.includes('--no-whole')) {
   }
 }
 if (process.argv.includes('--only-whole')) process.exit(whole ? 0 : 1);
+
+// ---- online, no dump: the live wiki against servers answering after 150 ms ----
+if (!process.argv.includes('--no-online')) {
+  const databaseUrl = flag('database-url', process.env.DATABASE_URL ?? '');
+  const online = await benchOnline({ runs: Math.min(runs, 3), delayMs: Number(flag('online-delay', '150')), ...(databaseUrl ? { databaseUrl } : { embedded: true }) });
+  printOnline(online);
+  const out = path.join(RESULTS, `online-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), load_average: os.loadavg()[0], ...online }, null, 2) + '\n');
+  console.log(`written: ${path.relative(process.cwd(), out)}`);
+}
+if (process.argv.includes('--only-online')) process.exit(0);
 
 const xml = path.join(DATA, `dump-${sizeLabel.toLowerCase()}-seed${SEED}.xml`);
 if (!existsSync(xml)) console.error(`generating ${path.basename(xml)} (once)...`);
