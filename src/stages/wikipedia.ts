@@ -14,12 +14,11 @@
  *
  * Requests (GET, or POST for a long title list):
  *   action=query&format=json&formatversion=2&redirects=1&maxlag=5
- *   &prop=pageprops|description&ppprop=disambiguation&titles=A|B|...
- *   (+ prop=extracts&exintro&explaintext&exlimit=20 for extracts)
- * - at most 50 titles a lookup, 20 an extract request (TextExtracts gives at
- *   most 20 intro extracts a response; a `continue` is followed all the same);
- *   extracts for matched pages wait until they fill a request of 20, unless
- *   nothing else is left to ask;
+ *   &prop=extracts|pageprops|description&ppprop=disambiguation
+ *   &exintro=1&explaintext=1&exlimit=20&titles=A|B|...
+ * - at most 50 titles a request, of which at most 20 want their intro:
+ *   TextExtracts gives 20 intro extracts a response, to pages that exist only,
+ *   so the titles asked only whether they exist ride free (planRound);
  * - `query.normalized` and `query.redirects` map each title asked to its
  *   page (chains followed); `pages[]` with `missing` or `invalid`,
  *   `query.interwiki` and other namespaces are no article;
@@ -67,7 +66,7 @@ export const WIKIPEDIA_DEFAULTS = {
   concurrency: 2,
   maxConcurrency: 2,
   /** the API's `titles` limit for clients without the apihighlimits right */
-  lookupBatch: 50,
+  titlesPerRequest: 50,
   /** TextExtracts' limit on intro extracts a response */
   extractBatch: 20,
   maxLag: 5,
@@ -134,21 +133,19 @@ const isFlag = (v: unknown): boolean => v !== undefined && v !== null && v !== f
 const asString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** The query string of one request. */
-export function queryParams(titles: readonly string[], extracts: boolean, cont: Record<string, string> | null): URLSearchParams {
+export function queryParams(titles: readonly string[], cont: Record<string, string> | null): URLSearchParams {
   const params = new URLSearchParams({
     action: 'query',
     format: 'json',
     formatversion: '2',
     redirects: '1',
     maxlag: String(WIKIPEDIA_DEFAULTS.maxLag),
-    prop: extracts ? 'extracts|pageprops|description' : 'pageprops|description',
+    prop: 'extracts|pageprops|description',
     ppprop: 'disambiguation',
+    exintro: '1',
+    explaintext: '1',
+    exlimit: String(WIKIPEDIA_DEFAULTS.extractBatch),
   });
-  if (extracts) {
-    params.set('exintro', '1');
-    params.set('explaintext', '1');
-    params.set('exlimit', String(WIKIPEDIA_DEFAULTS.extractBatch));
-  }
   params.set('titles', titles.join('|'));
   for (const [k, v] of Object.entries(cont ?? {})) params.set(k, v);
   return params;
@@ -237,11 +234,11 @@ function mergeQuery(into: QueryPart, part: QueryPart): void {
 }
 
 /**
- * How far an answer covers the intro extracts: `none` (not asked), `some`
- * (asked, but cut by TextExtracts' limit and not continued: a page without an
- * `extract` is not known yet) or `all` (a page without one has no intro).
+ * How far an answer covers the intro extracts: `some` (cut by TextExtracts'
+ * limit and not continued: a page without an `extract` is not known yet) or
+ * `all` (a page without one has no intro).
  */
-type ExtractCover = 'none' | 'some' | 'all';
+type ExtractCover = 'some' | 'all';
 
 /**
  * Each title sent → its entry, from one (merged) answer: normalised, then
@@ -343,8 +340,6 @@ function livePage(entries: ReadonlyMap<string, Entry>, title: string): LivePage 
 /** One request's worth of titles. */
 interface Batch {
   titles: string[];
-  /** ask for intro extracts too */
-  extracts: boolean;
   /** follow TextExtracts' `continue` to get every extract (else the ones past its limit are asked again later) */
   follow: boolean;
 }
@@ -430,7 +425,7 @@ class Asker {
     let merged: QueryPart | null = null;
     let cont: Record<string, string> | null = null;
     for (let n = 0; ; n++) {
-      const query: string = queryParams(batch.titles, batch.extracts, cont).toString();
+      const query: string = queryParams(batch.titles, cont).toString();
       const long: boolean = this.options.endpoint.length + 1 + query.length > MAX_GET_URL;
       const part: QueryPart = await this.client.request(
         long
@@ -448,7 +443,7 @@ class Asker {
         throw new TrueFilmError('HTTP_BAD_RESPONSE', `the API kept answering "continue" (${n} times) for one request`, { input: this.options.endpoint });
       }
     }
-    const cover: ExtractCover = !batch.extracts ? 'none' : cont === null ? 'all' : 'some';
+    const cover: ExtractCover = cont === null ? 'all' : 'some';
     try {
       return entriesOf(batch.titles, merged!, cover, new Date().toISOString());
     } catch (err) {
@@ -475,12 +470,12 @@ function onlyExtractsLeft(cont: Record<string, string>): boolean {
  * carry (more pages than its limit) is asked again in the next round.
  */
 function planRound(lookups: readonly string[], decide: readonly string[], abstracts: readonly string[]): Batch[] {
-  const { extractBatch: perExtract, lookupBatch: perRequest } = WIKIPEDIA_DEFAULTS;
+  const { extractBatch: perExtract, titlesPerRequest: perRequest } = WIKIPEDIA_DEFAULTS;
   const wanted = new Set(decide);
   const extracts = [...decide, ...abstracts.filter((t) => !wanted.has(t))];
   const batches: Batch[] = [];
   if (lookups.length === 0 && decide.length === 0) {
-    for (let i = 0; i < extracts.length; i += perExtract) batches.push({ titles: extracts.slice(i, i + perExtract), extracts: true, follow: true });
+    for (let i = 0; i < extracts.length; i += perExtract) batches.push({ titles: extracts.slice(i, i + perExtract), follow: true });
     return batches;
   }
   let e = 0;
@@ -493,7 +488,7 @@ function planRound(lookups: readonly string[], decide: readonly string[], abstra
       const t = lookups[l++]!;
       if (!asked.has(t)) titles.push(t);
     }
-    batches.push({ titles, extracts: true, follow: false });
+    batches.push({ titles, follow: false });
   }
   return batches;
 }
