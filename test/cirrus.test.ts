@@ -493,7 +493,7 @@ describe('runMatch with CirrusSearch pages', () => {
         ['none', null, null],
       ],
     );
-    assert.deepEqual(report, { wikidata: 1, cirrus: 3, title: 1, none: 1, with_abstract: 4 });
+    assert.deepEqual(report, { wikidata: 1, cirrus: 3, title: 1, title_online: 0, none: 1, with_abstract: 4, abstract_online: 0 });
     // without the IMDb links, titles only
     assert.deepEqual(
       runMatch({ films, wikidata: new Map(), pages }).matches.map((m) => m.method),
