@@ -246,6 +246,14 @@ describe('runAbstracts errors', () => {
       (err: unknown) => isTrueFilmError(err, 'INTERRUPTED'),
     );
   });
+
+  test('an abort that comes while the inputs are first read stops the scan too', async () => {
+    const controller = new AbortController();
+    const wanted = new WantedKeys(keys); // never closed: only the abort can end the scan
+    const scanning = scan([files.a!, files.c!], wanted, { rangeSize: 4096, signal: controller.signal });
+    controller.abort(); // the stage is reading the files' first bytes now
+    await assert.rejects(scanning, (err: unknown) => isTrueFilmError(err, 'INTERRUPTED'));
+  });
 });
 
 describe('large docs and real data', () => {

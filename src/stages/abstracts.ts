@@ -262,6 +262,8 @@ export async function runAbstracts(files: string[], wanted: WantedKeys, options:
     aborter.signal.addEventListener('abort', () => reject(interrupted(signal)), { once: true });
   });
   abortedPromise.catch(() => {});
+  // a stop that came while the inputs' first bytes were read, before the listener, stops the scan at once
+  if (signal?.aborted) onAbort();
 
   const totalDisk = inputs.reduce((n, i) => n + i.size, 0);
   const bar = ui.task('abstracts', totalDisk, 'bytes');
