@@ -1,6 +1,6 @@
 /**
  * Waiting on work that runs at once: a few workers that share one queue
- * (batches of SPARQL, pages of the summary API), and a command that serves
+ * (batches of SPARQL, batches of titles for the Action API), and a command that serves
  * until it is stopped.
  */
 import { isTrueFilmError } from './errors.js';

@@ -1,6 +1,6 @@
 /**
  * runWorkers (src/concurrency.ts): the queue workers of the Wikidata and
- * summary stages. One failure stops the others, and the failure that caused
+ * Wikipedia stages. One failure stops the others, and the failure that caused
  * the stop is the one reported, whatever the workers' order.
  */
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * The plumbing shared by the tests' stand-ins for public services (the SPARQL
- * endpoint, the REST page-summary API): a real HTTP server on 127.0.0.1
+ * endpoint, the MediaWiki Action API): a real HTTP server on 127.0.0.1
  * listen(0) that records every request (arrival, attempt, requests in flight,
  * what was answered), and injects faults the way the real services fail.
  */
