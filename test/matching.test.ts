@@ -141,6 +141,8 @@ let sequential: Row[];
 let titleOnly: Row[];
 /** what Wikidata down gives: title matching in the dump, then on the live wiki */
 let noWikidata: Row[];
+/** what the live wiki down gives: Wikidata's pages and the dump's, the dump's abstracts */
+let dumpOnly: Row[];
 
 before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'truefilm-matching-'));
@@ -165,6 +167,7 @@ before(async () => {
   const live = await runWikipedia((known) => liveQuestions({ ...input, live: known }), { endpoint: wiki.endpoint, dataDir: path.join(tmp, 'seq'), offline: false, ui: quiet });
   sequential = runMatch({ ...input, live: live.answers }).matches;
   titleOnly = runMatch({ films, wikidata: new Map(), pages: scan.pages }).matches;
+  dumpOnly = runMatch(input).matches;
   const down = { films, wikidata: new Map(), pages: scan.pages };
   const liveDown = await runWikipedia((known) => liveQuestions({ ...down, live: known }), { endpoint: wiki.endpoint, dataDir: path.join(tmp, 'seq'), offline: false, ui: quiet });
   noWikidata = runMatch({ ...down, live: liveDown.answers }).matches;
@@ -269,6 +272,16 @@ describe('matching end to end', () => {
     assert.deepEqual({ sparql: sparql.requests.length, wiki: wiki.requests.length }, before);
     assert.deepEqual(await loadedMatches(db), titleOnly);
     assert.equal(JSON.parse(await readFile(reportFile, 'utf8')).wikidata.status, 'offline');
+  });
+
+  test('the live wiki unreachable: one warning, exit 0, what Wikidata and the dump give', async () => {
+    const reportFile = path.join(tmp, 'wiki-down.json');
+    const result = await run(path.join(tmp, 'wiki-down'), ['--report', reportFile, '--wikipedia-endpoint', `http://127.0.0.1:${await closedPort()}/w/api.php`]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stderr.match(/warning: the Wikipedia API is unavailable/g)?.length, 1, result.stderr);
+    assert.deepEqual(await loadedMatches(db), dumpOnly);
+    assert.ok(dumpOnly.some((r) => r.abstractSource === 'dump') && !dumpOnly.some((r) => r.abstractSource === 'api'), 'the dump\'s abstracts only');
+    assert.equal(JSON.parse(await readFile(reportFile, 'utf8')).wikipedia.status, 'unavailable');
   });
 
   test('Wikidata unreachable: one warning, title matching in the dump and on the live wiki, exit 0; with --require-wikidata, exit 1', async () => {
