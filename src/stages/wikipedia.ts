@@ -62,7 +62,7 @@ export interface WikipediaResult {
 /** What the matching asks, given what is known so far (src/stages/match.ts liveQuestions). */
 export type AskFn = (known: ReadonlyMap<string, LivePage>) => LiveQuestions;
 
-export const WIKIPEDIA_DEFAULTS = {
+const WIKIPEDIA_DEFAULTS = {
   concurrency: 2,
   maxConcurrency: 2,
   /** the API's `titles` limit for clients without the apihighlimits right */
@@ -133,7 +133,7 @@ const isFlag = (v: unknown): boolean => v !== undefined && v !== null && v !== f
 const asString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** The query string of one request. */
-export function queryParams(titles: readonly string[], cont: Record<string, string> | null): URLSearchParams {
+function queryParams(titles: readonly string[], cont: Record<string, string> | null): URLSearchParams {
   const params = new URLSearchParams({
     action: 'query',
     format: 'json',
@@ -156,7 +156,7 @@ export function queryParams(titles: readonly string[], cont: Record<string, stri
  * API error (`maxlag` and a few others are retried, after Retry-After), a body
  * that is not JSON or not the query's shape.
  */
-export function readQuery(res: HttpResponse): QueryPart {
+function readQuery(res: HttpResponse): QueryPart {
   let doc: unknown;
   try {
     doc = JSON.parse(res.body);
