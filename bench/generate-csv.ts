@@ -1,6 +1,7 @@
 /**
  * A movies CSV of the real file's size from the real rows we may commit: the
- * first 4,994 data rows of movies_metadata.csv (test/fixtures/real), repeated
+ * first 4,994 data rows of movies_metadata.csv (the product's real data, read
+ * where it lies: test/helpers/cli.ts REAL_DATA), repeated
  * until `rows` data rows, every copy after the first with new ids (seeded:
  * the same seed and row count give the same bytes on every machine).
  *
@@ -14,13 +15,10 @@
  */
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
+import { realCsvPath, WITHOUT_REAL_DATA } from '../test/helpers/cli.js';
 import { rng } from './generate.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REAL = path.join(HERE, '..', 'test', 'fixtures', 'real', 'movies_metadata_first4994.csv.gz');
 
 /** the real movies_metadata.csv's data rows */
 export const REAL_ROWS = 45_466;
@@ -45,7 +43,8 @@ function fieldSpan(raw: string, index: number): [number, number] {
 
 /** The CSV's text: the header, then `rows` data rows. */
 export async function csvText(rows: number, seed = 1): Promise<string> {
-  const records = parse(gunzipSync(await readFile(REAL)), { raw: true, relax_column_count: true }) as unknown as { record: string[]; raw: string }[];
+  if (WITHOUT_REAL_DATA) throw new Error(`bench/generate-csv.ts needs the real CSV: ${WITHOUT_REAL_DATA}`);
+  const records = parse(await readFile(realCsvPath()), { raw: true, relax_column_count: true }) as unknown as { record: string[]; raw: string }[];
   const [header, ...data] = records;
   const idAt = header!.record.indexOf('id');
   const used = new Set(data.map((r) => r.record[idAt]));

@@ -14,13 +14,13 @@
  *   node --import tsx bench/online.ts [--delay 150] [--runs 3] [--embedded]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { runMetadata } from '../src/stages/metadata.js';
 import { createUi } from '../src/ui.js';
+import { realCsvPath, WITHOUT_REAL_DATA } from '../test/helpers/cli.js';
 import { startActionApiServer } from '../test/helpers/action-api-server.js';
 import { startSparqlServer } from '../test/helpers/sparql-server.js';
 import { buildWorld } from '../test/helpers/wiki-world.js';
@@ -50,8 +50,8 @@ export async function benchOnline(options: { delayMs?: number; runs?: number; em
   const delayMs = options.delayMs ?? 150;
   const runs = options.runs ?? 3;
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'truefilm-bench-online-'));
-  const csv = path.join(tmp, 'movies_metadata.csv');
-  writeFileSync(csv, gunzipSync(readFileSync(path.join(ROOT, 'test/fixtures/real/movies_metadata_first4994.csv.gz'))));
+  if (WITHOUT_REAL_DATA) throw new Error(`the online bench needs the real CSV: ${WITHOUT_REAL_DATA}`);
+  const csv = realCsvPath();
   const { films } = await runMetadata(csv, { top: TOP, minBudget: 1000, ui: createUi({ progress: false, quiet: true }) });
   const world = buildWorld(films, { fallbackShare: 0.05 });
   const sparql = await startSparqlServer({ table: world.sparql, delayMs });

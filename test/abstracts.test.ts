@@ -15,7 +15,7 @@ import { isTrueFilmError } from '../src/errors.js';
 import { urlFromKey } from '../src/keys.js';
 import { DocScanner } from '../src/scan/scanner.js';
 import { runAbstracts, WantedKeys, type AbstractsOptions, type AbstractsResult } from '../src/stages/abstracts.js';
-import { REAL_DATA, ROOT } from './helpers/cli.js';
+import { REAL_DATA, ROOT, WITHOUT_REAL_DATA } from './helpers/cli.js';
 import { arrivingKeys, closedKeys, hookedUi, recordingUi } from './helpers/recorder.js';
 import { keyTable } from './helpers/scan.js';
 
@@ -275,7 +275,7 @@ describe('large docs and real data', () => {
     }
   });
 
-  test('real dump excerpts: every page is found, re-indented or not', async () => {
+  test('real dump excerpts: every page is found, re-indented or not', { skip: WITHOUT_REAL_DATA }, async () => {
     const inputs = ['enwiki_abstract_first_doc.xml', 'enwiki_abstract_excerpt_reindented.xml', 'enwiki_2021_film_pages.xml'].map((f) => path.join(REAL_DATA, f));
     const titles: string[] = [];
     for (const file of inputs) for (const m of readFileSync(file, 'utf8').matchAll(/<title>Wikipedia: ([^<]*)<\/title>/g)) titles.push(m[1]!.replace(/&amp;/g, '&'));

@@ -2,7 +2,7 @@
  * The live wiki stage (src/stages/wikipedia.ts) through its public face,
  * runWikipedia, against a real server on 127.0.0.1 that speaks the MediaWiki
  * Action API (test/helpers/action-api-server.ts), which is itself held to the
- * real answers recorded in test/fixtures/real/api/. Titles that MediaWiki
+ * real answers recorded in the real data's api/ folder (helpers/cli.ts REAL_DATA). Titles that MediaWiki
  * spells its own way, redirects, disambiguation pages, the 20-extract cap,
  * politeness (maxlag, Retry-After, 2 in flight, gzip, the User-Agent), faults
  * that must not change a single answer, the cache, --offline, the API down
@@ -21,7 +21,7 @@ import { liveQuestions, runMatch } from '../src/stages/match.js';
 import { runWikipedia, WIKIPEDIA_CACHE_FILE, type AskFn, type WikipediaOptions } from '../src/stages/wikipedia.js';
 import type { Film, LivePage, LiveQuestions } from '../src/types.js';
 import { startActionApiServer, type ActionApiOptions, type ActionApiServer, type ApiFault, type FaultFn, type RecordedRequest, type WikiPage } from './helpers/action-api-server.js';
-import { REAL_DATA } from './helpers/cli.js';
+import { REAL_DATA, WITHOUT_REAL_DATA } from './helpers/cli.js';
 import { closedPort, recordingUi, scratch } from './helpers/recorder.js';
 import { expectedMatches, type World } from './helpers/wiki-world.js';
 
@@ -79,7 +79,7 @@ function fixed(lookup: string[], extract: string[] = []): AskFn {
 const LOOKUPS = ['Heat (1995 film)', 'Heat (film)', 'Heat', 'Roger & Me', 'Amélie', 'XXx (2002 film)', 'Face/Off', 'Dude, Where’s My Car? (2000 film)', 'Chain (1999 film)', 'Loop (2001 film)', 'No Such Film (1999 film)', 'Q: The Winged Serpent', 'Category:Films'];
 const EXTRACTS = ['Heat (1995 film)', 'Heat (film)', 'Face/Off', 'No Text (2004 film)', "Who's Afraid of Virginia Woolf? (film)", 'Chain (1999 film)'];
 
-describe('the Action API test server answers as the real API does (recorded answers)', () => {
+describe('the Action API test server answers as the real API does (recorded answers)', { skip: WITHOUT_REAL_DATA }, () => {
   test('formatversion 2: pages a list, the recorded fields and types, redirects and disambiguation as recorded', async () => {
     const server = await serve({
       pages: {

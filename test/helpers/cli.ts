@@ -1,24 +1,26 @@
 /** Runs the built command line (dist/main.js) as a user would. */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { gunzipSync } from 'node:zlib';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MAIN = path.join(ROOT, 'dist/main.js');
-/** Real data (copied from the product's shared data; see its README): the CSV is gzipped to stay small. */
-export const REAL_DATA = path.join(ROOT, 'test/fixtures/real');
+/**
+ * The product's real test data (the real CSV's first rows, dump excerpts, recorded
+ * API answers; see its README), read where it lies and never copied into the
+ * project: `../shared/data/real` beside the checkout, or TRUEFILM_REAL_DATA.
+ */
+export const REAL_DATA = process.env.TRUEFILM_REAL_DATA || path.resolve(ROOT, '../shared/data/real');
 
-/** The real CSV's first 4,994 rows, verbatim, inflated once into the temporary directory. */
+/** false when the real data is here; else the one-line reason the tests that need it skip */
+export const WITHOUT_REAL_DATA: string | false = existsSync(path.join(REAL_DATA, 'movies_metadata_first4994.csv'))
+  ? false
+  : `the real data is absent (${REAL_DATA}; set TRUEFILM_REAL_DATA to its folder)`;
+
+/** The real CSV's first 4,994 rows, verbatim. */
 export function realCsvPath(): string {
-  const target = path.join(os.tmpdir(), `truefilm-real-first4994-${process.pid}.csv`);
-  if (!existsSync(target)) {
-    writeFileSync(target, gunzipSync(readFileSync(path.join(REAL_DATA, 'movies_metadata_first4994.csv.gz'))));
-    process.once('exit', () => rmSync(target, { force: true }));
-  }
-  return target;
+  return path.join(REAL_DATA, 'movies_metadata_first4994.csv');
 }
 export const SAMPLE = path.join(ROOT, 'data/sample');
 
