@@ -67,11 +67,13 @@ export async function benchOnline(options: { delayMs?: number; runs?: number; em
       // spawn, not spawnSync: the test servers answer from this process
       const env = { ...process.env };
       delete env.TRUEFILM_CONTACT;
-      const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'ignore'], env });
+      const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('error', reject);
       child.on('exit', (code) => {
         const ms = performance.now() - t;
-        if (code !== 0) reject(new Error(`the run failed (exit ${code})`));
+        if (code !== 0) reject(new Error(`the run failed (exit ${code}):\n${stderr}`));
         else resolve({ ms, report: JSON.parse(readFileSync(report, 'utf8')) });
       });
     });

@@ -32,3 +32,28 @@ export function whenAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
+
+/**
+ * Something that changes for a while, then settles: `next()` resolves at
+ * the next change, or at once when it has settled. Wakes whoever waits for
+ * more work (Wikidata's answers, for the live wiki's questions).
+ */
+export class Changes {
+  settled = false;
+  private waiters: Array<() => void> = [];
+
+  next(): Promise<void> {
+    return this.settled ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  settle(): void {
+    this.settled = true;
+    this.notify();
+  }
+}

@@ -86,7 +86,19 @@ const MAX_TITLE_BYTES = 255;
  * counts for an answer; this makes the question and the cache key.
  */
 export function normalizeTitle(text: string): string | null {
-  const title = wikiTitleCase(text.normalize('NFC').replace(BIDI_MARKS, '').replace(TITLE_SPACES, ' ').trim());
-  if (title === '' || INVALID_TITLE_CHARS.test(title) || Buffer.byteLength(title) > MAX_TITLE_BYTES) return null;
+  let title = normalized.get(text);
+  if (title !== undefined) return title;
+  title = wikiTitleCase(text.normalize('NFC').replace(BIDI_MARKS, '').replace(TITLE_SPACES, ' ').trim());
+  if (title === '' || INVALID_TITLE_CHARS.test(title) || Buffer.byteLength(title) > MAX_TITLE_BYTES) title = null;
+  if (normalized.size >= MAX_REMEMBERED) normalized.clear();
+  normalized.set(text, title);
   return title;
 }
+
+/**
+ * Titles already normalised: the live wiki's matching asks about the same
+ * few thousand titles after every answer, and normalising was the most of
+ * its time. Bounded, so that a run over many titles keeps flat memory.
+ */
+const normalized = new Map<string, string | null>();
+const MAX_REMEMBERED = 50_000;

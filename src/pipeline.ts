@@ -2,12 +2,13 @@
  * `truefilm run`: the stages in order, with what can overlap overlapping.
  *
  *   database (start/connect, lock) ─┐
- *   metadata (CSV → top N films) ───┴─> Wikidata ∥ dump scan ─> live wiki (titles, intros) ─> match ─> load (COPY, swap)
+ *   metadata (CSV → top N films) ───┴─> Wikidata ∥ (dump scan ─> live wiki: titles, intros) ─> match ─> load (COPY, swap)
  */
 import { access } from 'node:fs/promises';
 import type pg from 'pg';
 import { VERSION, type RunConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
+import { Changes } from './concurrency.js';
 import { acquireLoadLock } from './db/lock.js';
 import { TrueFilmError } from './errors.js';
 import { userAgent } from './http/client.js';
@@ -18,7 +19,7 @@ import { liveQuestions, runMatch, titleKeys, type MatchInput, type MatchResult }
 import { checkMetadataFile, runMetadata } from './stages/metadata.js';
 import { runWikidata } from './stages/wikidata.js';
 import { runWikipedia } from './stages/wikipedia.js';
-import type { AbstractsReport, Film, FilmRecord, RunReport, WikidataReport, WikipediaReport } from './types.js';
+import type { AbstractsReport, ArticleRef, Film, FilmRecord, RunReport, WikidataReport, WikipediaReport } from './types.js';
 import type { Ui } from './ui.js';
 
 export interface TopFilmRow {
@@ -83,19 +84,25 @@ interface FoundPages {
 }
 
 /**
- * Wikidata and the dump scan, at the same time: the scan starts with the title
- * candidates of every film plus the Wikidata answers already cached, and every
- * answer that arrives during the scan adds its page to the wanted keys (the
- * scanner looks for late keys in the ranges it had already passed). The
- * result equals the sequential order's: all answers first, then the scan.
+ * Wikidata, the dump scan and the live wiki, overlapping. The scan starts
+ * with the title candidates of every film plus the Wikidata answers already
+ * cached, and every answer that arrives during the scan adds its page to the
+ * wanted keys (the scanner looks for late keys in the ranges it had already
+ * passed). The live wiki starts once the dump is read (a title is looked up
+ * in the dump first) and asks as Wikidata's answers arrive: the intros of the
+ * pages Wikidata names at once, while the films without an answer wait for
+ * theirs. The result equals the sequential order's: all answers first, then
+ * the scan, then the live wiki.
  */
 async function findPages(config: RunConfig, films: Film[], files: string[], ui: Ui, signal: AbortSignal, timed: Timed): Promise<FoundPages> {
   const userAgent = userAgentFor(config, ui);
-  // the user's stop, or the first of the two failing, stops both
+  // the user's stop, or the first of the three failing, stops them all
   const stop = new AbortController();
-  const both = AbortSignal.any([signal, stop.signal]);
+  const all = AbortSignal.any([signal, stop.signal]);
   const wanted = new WantedKeys(titleKeys(films));
   const ids = [...new Set(films.map((f) => f.imdbId).filter((id): id is string => id !== null))];
+  const answered = new Map<string, ArticleRef[]>();
+  const arriving = new Changes();
   const asking = timed('wikidata', () =>
     runWikidata(ids, {
       endpoint: config.sparqlEndpoint,
@@ -104,34 +111,37 @@ async function findPages(config: RunConfig, films: Film[], files: string[], ui: 
       require: config.requireWikidata,
       userAgent,
       ui,
-      signal: both,
-      onArticles: (answers) => wanted.add([...answers.values()].flatMap((articles) => articles.map((a) => a.key))),
-    }).finally(() => wanted.close()),
+      signal: all,
+      onArticles: (answers) => {
+        wanted.add([...answers.values()].flatMap((articles) => articles.map((a) => a.key)));
+        for (const [id, articles] of answers) answered.set(id, articles);
+        arriving.notify();
+      },
+    }).finally(() => {
+      wanted.close();
+      arriving.settle();
+    }),
   );
   const scanning =
     files.length === 0
       ? Promise.resolve(null)
-      : timed('abstracts', () => runAbstracts(files, wanted, { threads: config.threads, ui, signal: both, imdbIds: ids }));
-  asking.catch(() => stop.abort());
-  scanning.catch(() => stop.abort());
-  const [wikidata, scan] = await Promise.all([asking, scanning]);
-
+      : timed('abstracts', () => runAbstracts(files, wanted, { threads: config.threads, ui, signal: all, imdbIds: ids }));
   // What the dump and Wikidata leave open, the live wiki answers: title candidates the
   // dump lacks, and the intros of matched pages without a prose dump abstract.
-  const input: MatchInput = { films, wikidata: wikidata.articles, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb };
-  const live = await timed('wikipedia', () =>
-    runWikipedia((known) => liveQuestions({ ...input, live: known }), {
-      endpoint: config.wikipediaEndpoint,
-      dataDir: config.dataDir,
-      offline: config.offline,
-      userAgent,
-      ui,
-      signal,
-    }),
+  const live = scanning.then((scan) =>
+    timed('wikipedia', () =>
+      runWikipedia(
+        (known) => liveQuestions({ films, wikidata: answered, wikidataPending: !arriving.settled, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb, live: known }),
+        { endpoint: config.wikipediaEndpoint, dataDir: config.dataDir, offline: config.offline, userAgent, ui, signal: all, more: arriving },
+      ),
+    ),
   );
+  for (const step of [asking, scanning, live]) step.catch(() => stop.abort());
+  const [wikidata, scan, wiki] = await Promise.all([asking, scanning, live]);
+  const input: MatchInput = { films, wikidata: wikidata.articles, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb, live: wiki.answers };
   return {
-    matches: runMatch({ ...input, live: live.answers }),
-    wikipedia: live.report,
+    matches: runMatch(input),
+    wikipedia: wiki.report,
     wikidata: wikidata.report,
     abstracts: scan?.report ?? { files: 0, bytes: 0, docs: 0, threads: config.threads, malformed_docs: 0 },
   };

@@ -34,6 +34,11 @@ export interface MatchInput {
   films: Film[];
   /** IMDb id → the English articles Wikidata names (an empty list: none) */
   wikidata: ReadonlyMap<string, readonly ArticleRef[]>;
+  /**
+   * Wikidata's answers are still arriving: a film whose IMDb id has none yet
+   * waits for it (it asks nothing, and matches none for now).
+   */
+  wikidataPending?: boolean;
   /** page key → the page as the dump holds it */
   pages: ReadonlyMap<string, WikiPage>;
   /** IMDb id → page key, from CirrusSearch documents' IMDb links (their pages are in `pages`) */
@@ -93,7 +98,11 @@ class Decider {
   /** films whose title match is a page of the live wiki */
   readonly online = new Set<number>();
 
-  constructor(private readonly input: MatchInput) {}
+  /** `questionsOnly`: only what to ask the live wiki counts, not the abstracts' text (the pipeline asks this after every answer) */
+  constructor(
+    private readonly input: MatchInput,
+    private readonly questionsOnly = false,
+  ) {}
 
   /**
    * What the wiki says of a key. Undefined when it has not been asked yet:
@@ -126,6 +135,7 @@ class Decider {
     const fromDump = this.prose(page?.abstract);
     if (fromDump !== null) return { abstract: fromDump, abstractSource: page?.source ?? 'dump' };
     const live = this.live(key, 'abstract');
+    if (this.questionsOnly) return { abstract: null, abstractSource: null };
     const fromWiki = live?.kind === 'page' && !live.disambiguation ? this.prose(live.extract) : null;
     return fromWiki === null ? { abstract: null, abstractSource: null } : { abstract: fromWiki, abstractSource: 'api' };
   }
@@ -142,6 +152,7 @@ class Decider {
   decide(film: Film): FilmMatch {
     const { pages } = this.input;
     const articles = film.imdbId ? this.input.wikidata.get(film.imdbId) : undefined;
+    if (articles === undefined && film.imdbId && this.input.wikidataPending) return none(film);
     if (articles && articles.length > 0) {
       // one the dump or the wiki holds, then the smallest key (a lone article needs no lookup)
       const held = articles.length > 1 ? articles.filter((a) => this.held(a.key)) : [];
@@ -190,5 +201,7 @@ export function runMatch(input: MatchInput): MatchResult {
 
 /** What `runMatch` would ask the live wiki, given what it has answered so far. */
 export function liveQuestions(input: MatchInput & { live: ReadonlyMap<string, LivePage> }): LiveQuestions {
-  return runMatch(input).questions;
+  const decider = new Decider(input, true);
+  for (const film of input.films) decider.decide(film);
+  return decider.questions;
 }

@@ -18,7 +18,7 @@
  *   &exintro=1&explaintext=1&exlimit=20&titles=A|B|...
  * - at most 50 titles a request, of which at most 20 want their intro:
  *   TextExtracts gives 20 intro extracts a response, to pages that exist only,
- *   so the titles asked only whether they exist ride free (planRound);
+ *   so the titles asked only whether they exist ride free (planBatch);
  * - `query.normalized` and `query.redirects` map each title asked to its
  *   page (chains followed); `pages[]` with `missing` or `invalid`,
  *   `query.interwiki` and other namespaces are no article;
@@ -30,7 +30,7 @@
  */
 import path from 'node:path';
 import { readCache, writeCache, type CacheSpec } from '../cache.js';
-import { runWorkers } from '../concurrency.js';
+import { Changes } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { AnswerError, HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
 import { parseRetryAfter } from '../http/retry.js';
@@ -51,6 +51,12 @@ export interface WikipediaOptions extends RetryOptions {
   signal?: AbortSignal;
   /** requests in flight at once: default 2, never above 2 (API:Etiquette) */
   concurrency?: number;
+  /**
+   * The questions may still grow until this settles (Wikidata's answers
+   * arriving): the stage starts with what is asked already, and ends only
+   * once it has settled and nothing is left to ask.
+   */
+  more?: Changes;
 }
 
 export interface WikipediaResult {
@@ -79,8 +85,8 @@ const WIKIPEDIA_DEFAULTS = {
   maxBackoffMs: 30_000,
   /** continuations of one request, a bound against an API that never ends */
   maxContinuations: 50,
-  /** rounds of questions; each round answers every question, so a handful is the most a run needs */
-  maxRounds: 32,
+  /** requests that may carry one title without settling it (its extract cut by TextExtracts' limit each time) */
+  maxSendsPerTitle: 8,
 } as const;
 
 /** Keys failing one after another before the API counts as unavailable. */
@@ -339,9 +345,14 @@ function livePage(entries: ReadonlyMap<string, Entry>, title: string): LivePage 
 
 /** One request's worth of titles. */
 interface Batch {
+  /** the titles sent: a known redirect's target in place of the title asked, for its extract */
   titles: string[];
+  /** the questions it answers: title asked → whether its extract is wanted */
+  asked: Map<string, boolean>;
   /** follow TextExtracts' `continue` to get every extract (else the ones past its limit are asked again later) */
   follow: boolean;
+  /** it asks lookups or decisions, whose answers may raise new questions */
+  deciding: boolean;
 }
 
 /** A new entry never loses an extract an older one had (a lookup after an extract request). */
@@ -353,13 +364,11 @@ function keepExtract(old: Entry | undefined, entry: Entry): Entry {
 }
 
 /**
- * Asks the API for batches, at most `concurrency` at a time, following
- * continuations; what it learns goes to `learn`. Titles of a batch that
- * failed for good go in `failed`; once the API looks unavailable the rest
- * are not asked.
+ * Sends batches to the API, following continuations; what it learns goes to
+ * `learn`. A batch that fails for good comes back as failed; once the API
+ * looks unavailable (`giveUp`), nothing more is sent.
  */
 class Asker {
-  readonly failed = new Set<string>();
   giveUp: string | null = null;
   firstFailure: string | null = null;
   private consecutive = 0;
@@ -370,7 +379,7 @@ class Asker {
 
   constructor(
     private readonly options: WikipediaOptions,
-    private readonly concurrency: number,
+    concurrency: number,
     private readonly learn: (entries: Map<string, Entry>) => void,
   ) {
     this.client = new HttpClient({
@@ -385,38 +394,33 @@ class Asker {
     return this.client.stats;
   }
 
+  /** Ends the requests in flight at once (on the way out of a failed run). */
+  abort(reason: unknown): void {
+    this.stop.abort(reason);
+  }
+
   /** Stops the progress bar and closes the connections once the requests in flight are over. */
   async close(): Promise<void> {
     this.task.stop();
     await this.client.close();
   }
 
-  async run(batches: Batch[]): Promise<void> {
-    this.titles += batches.reduce((n, b) => n + b.titles.length, 0);
-    this.task.setTotal(this.titles);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < batches.length) {
-        const batch = batches[next++]!;
-        if (this.giveUp === null) await this.tryBatch(batch);
-        else for (const t of batch.titles) this.failed.add(t);
-        this.task.increment(batch.titles.length);
-      }
-    };
-    if (batches.length > 0) await runWorkers(Math.min(this.concurrency, batches.length), worker, this.stop);
-  }
-
-  private async tryBatch(batch: Batch): Promise<void> {
+  /** One batch: whether it was answered (false: it failed for good). A stop by the user, or a bug, throws. */
+  async send(batch: Batch): Promise<boolean> {
+    this.task.setTotal((this.titles += batch.titles.length));
     try {
       this.learn(await this.ask(batch));
       this.consecutive = 0;
+      return true;
     } catch (err) {
       // Only the API failing makes it unavailable: a stop by the user, or a bug, goes up.
       if (!(err instanceof TrueFilmError) || err.code === 'INTERRUPTED') throw err;
-      for (const t of batch.titles) this.failed.add(t);
       this.firstFailure ??= err.message;
       // Nothing listening, or no answer even after the retries: no point in asking for the rest.
       if (err.code === 'HTTP_UNREACHABLE' || err.code === 'HTTP_TIMEOUT' || ++this.consecutive >= MAX_CONSECUTIVE_FAILURES) this.giveUp ??= err.message;
+      return false;
+    } finally {
+      this.task.increment(batch.titles.length);
     }
   }
 
@@ -458,39 +462,46 @@ function onlyExtractsLeft(cont: Record<string, string>): boolean {
   return Object.keys(cont).every((k) => k === 'continue' || k.startsWith('ex')) && done.has('pageprops') && done.has('description');
 }
 
+/** The open questions, by what they want, each title once: a title wanting its extract is not also a lookup. */
+interface OpenQuestions {
+  lookup: string[];
+  decide: string[];
+  abstract: string[];
+}
+
 /**
- * The round's requests. TextExtracts spends its 20 extracts a response on
- * pages that exist only, so a title whose existence is asked rides free in a
- * request for extracts: while decisions are being made, each request carries
- * up to 20 titles wanting an extract (those needed to decide first, then
- * matched pages' abstracts) and lookups up to 50 titles, and as many requests
- * go as the lookups and decisions need; the other abstracts wait, to carry
- * the next round's lookups. When nothing is left to decide, the abstracts go,
- * 20 a request, continuations followed. An extract that a request could not
- * carry (more pages than its limit) is asked again in the next round.
+ * The next request, or null when it is better to wait. TextExtracts spends its
+ * 20 extracts a response on pages that exist only, so a title whose existence
+ * is asked rides free in a request for extracts: while decisions are being
+ * made, a request carries up to 20 titles wanting an extract (those that
+ * decide first, then matched pages' abstracts) and fills up to 50 with
+ * lookups; it goes at once, since its answers move films on to their next
+ * candidate. Abstracts alone go 20 a request, with continuations followed;
+ * fewer than 20 wait while more may come (`final` false), to fill a request.
+ * An extract a request could not carry (more pages than its limit) is asked
+ * again later, with other titles.
  */
-function planRound(lookups: readonly string[], decide: readonly string[], abstracts: readonly string[]): Batch[] {
+function planBatch(open: OpenQuestions, pageTitle: (t: string) => string, final: boolean): Batch | null {
   const { extractBatch: perExtract, titlesPerRequest: perRequest } = WIKIPEDIA_DEFAULTS;
-  const wanted = new Set(decide);
-  const extracts = [...decide, ...abstracts.filter((t) => !wanted.has(t))];
-  const batches: Batch[] = [];
-  if (lookups.length === 0 && decide.length === 0) {
-    for (let i = 0; i < extracts.length; i += perExtract) batches.push({ titles: extracts.slice(i, i + perExtract), follow: true });
-    return batches;
+  const deciding = open.lookup.length > 0 || open.decide.length > 0;
+  if (!deciding && open.abstract.length < perExtract && !final) return null;
+  const asked = new Map<string, boolean>();
+  const sent = new Set<string>();
+  for (const t of [...open.decide, ...open.abstract]) {
+    const page = pageTitle(t);
+    if (!sent.has(page) && sent.size >= perExtract) continue;
+    sent.add(page);
+    asked.set(t, true);
   }
-  let e = 0;
-  let l = 0;
-  while (l < lookups.length || e < decide.length) {
-    const titles = extracts.slice(e, e + perExtract);
-    e += titles.length;
-    const asked = new Set(titles);
-    while (titles.length < perRequest && l < lookups.length) {
-      const t = lookups[l++]!;
-      if (!asked.has(t)) titles.push(t);
+  if (deciding) {
+    for (const t of open.lookup) {
+      if (sent.size >= perRequest) break;
+      if (asked.has(t)) continue;
+      sent.add(t);
+      asked.set(t, false);
     }
-    batches.push({ titles, follow: false });
   }
-  return batches;
+  return asked.size === 0 ? null : { titles: [...sent], asked, follow: !deciding, deciding };
 }
 
 /**
@@ -504,6 +515,10 @@ class Knowledge {
   readonly answers = new Map<string, LivePage>();
   readonly asked = new Set<string>();
   cacheHits = 0;
+  /** grows with every answer given to the matching: a change means it may ask something new */
+  told = 0;
+  /** requests that carried each title without settling it (an extract past TextExtracts' limit) */
+  private readonly sends = new Map<string, number>();
 
   constructor(private readonly entries: Map<string, Entry>) {}
 
@@ -520,11 +535,15 @@ class Knowledge {
     const page = livePage(this.entries, title);
     if (page === undefined || (needsExtract && page.kind === 'page' && page.extract === undefined)) return false;
     this.answers.set(title, page);
+    this.told++;
     return true;
   }
 
   unknown(titles: Iterable<string>): void {
-    for (const t of titles) this.answers.set(t, { kind: 'unknown' });
+    for (const t of titles) {
+      this.answers.set(t, { kind: 'unknown' });
+      this.told++;
+    }
   }
 
   /** The title to send for an extract: the page's own (a known redirect's target). */
@@ -533,32 +552,36 @@ class Knowledge {
     return entry?.kind === 'page' ? (normalizeTitle(entry.title) ?? title) : title;
   }
 
-  /** The questions that what is known does not answer (the others are answered now). */
-  open(questions: LiveQuestions): string[] {
-    const open: string[] = [];
-    const take = (title: string, needsExtract: boolean): void => {
+  /** The questions that what is known does not answer (the others are answered now), but those `busy` already carries. */
+  open(questions: LiveQuestions, busy: ReadonlySet<string>): OpenQuestions {
+    const open: OpenQuestions = { lookup: [], decide: [], abstract: [] };
+    const take = (title: string, needsExtract: boolean): boolean => {
+      if (busy.has(title)) return false;
       const first = !this.asked.has(title);
       this.asked.add(title);
-      if (!this.settle(title, needsExtract)) open.push(title);
-      else if (first && !this.fresh.has(title)) this.cacheHits++;
+      if (this.settle(title, needsExtract)) {
+        if (first && !this.fresh.has(title)) this.cacheHits++;
+        return false;
+      }
+      return true;
     };
-    for (const t of questions.lookup) take(t, false);
-    for (const t of new Set([...questions.decide, ...questions.abstract])) take(t, true);
+    for (const t of questions.decide) if (take(t, true)) open.decide.push(t);
+    for (const t of questions.abstract) if (!questions.decide.has(t) && take(t, true)) open.abstract.push(t);
+    for (const t of questions.lookup) if (!questions.decide.has(t) && !questions.abstract.has(t) && take(t, false)) open.lookup.push(t);
     return open;
   }
 
-  /** The round's requests for the open questions. */
-  plan(questions: LiveQuestions, open: readonly string[]): Batch[] {
-    const isOpen = new Set(open);
-    const pick = (titles: Set<string>, page: boolean) => [...new Set([...titles].filter((t) => isOpen.has(t)).map((t) => (page ? this.pageTitle(t) : t)))];
-    return planRound(pick(questions.lookup, false), pick(questions.decide, true), pick(questions.abstract, true));
-  }
-
-  /** After a round: what the answers settle; what failed for good is unknown; the rest is asked again. */
-  afterRound(questions: LiveQuestions, open: readonly string[], failed: ReadonlySet<string>): void {
-    for (const t of open) {
-      const needsExtract = questions.decide.has(t) || questions.abstract.has(t);
-      if (!this.settle(t, needsExtract) && (failed.has(t) || failed.has(this.pageTitle(t)))) this.unknown([t]);
+  /**
+   * After a batch: what its answers settle. A title of a failed batch is
+   * unknown; one left open (its extract did not fit) is asked again, a few
+   * times at most.
+   */
+  afterBatch(batch: Batch, answered: boolean): void {
+    for (const [t, needsExtract] of batch.asked) {
+      if (this.settle(t, needsExtract)) continue;
+      const sends = (this.sends.get(t) ?? 0) + 1;
+      this.sends.set(t, sends);
+      if (!answered || sends >= WIKIPEDIA_DEFAULTS.maxSendsPerTitle) this.unknown([t]);
     }
   }
 
@@ -575,48 +598,128 @@ class Knowledge {
   }
 }
 
+const count = (q: OpenQuestions): number => q.lookup.length + q.decide.length + q.abstract.length;
 const isEmpty = (q: LiveQuestions): boolean => q.lookup.size === 0 && q.decide.size === 0 && q.abstract.size === 0;
+
+/**
+ * Runs requests one by one as slots free up, each planned from what the
+ * matching asks at that moment, until it asks nothing more and nothing more
+ * can come (no request in flight that could raise questions, and `options.more`
+ * settled). Titles go to `unknown` when no request may be sent (offline, or
+ * the API given up).
+ */
+class Scheduler {
+  /** the titles of the requests in flight */
+  private readonly busy = new Set<string>();
+  private readonly running = new Set<Batch>();
+  private readonly woken = new Changes();
+  /** the first request that failed in a way that stops the stage (a stop by the user, a bug) */
+  private failure: unknown = null;
+  asker: Asker | null = null;
+
+  constructor(
+    private readonly ask: AskFn,
+    private readonly known: Knowledge,
+    private readonly options: WikipediaOptions,
+    private readonly concurrency: number,
+  ) {}
+
+  async run(): Promise<void> {
+    const more = this.options.more;
+    for (;;) {
+      if (this.failure !== null) throw this.failure;
+      if (this.options.signal?.aborted) throw new TrueFilmError('INTERRUPTED', 'stopped while asking Wikipedia', { cause: this.options.signal.reason });
+      const questions = this.ask(this.known.answers);
+      const told = this.known.told;
+      const open = this.known.open(questions, this.busy);
+      // what is known answered some questions just now: the matching may ask further
+      if (this.known.told !== told) continue;
+      const waiting = more !== undefined && !more.settled;
+      if (count(open) > 0 && (this.options.offline || this.asker?.giveUp != null)) {
+        this.known.unknown([...open.lookup, ...open.decide, ...open.abstract]);
+        continue;
+      }
+      this.fill(open, waiting);
+      if (this.running.size === 0 && !waiting && count(open) === 0) return;
+      await Promise.race([this.woken.next(), ...(waiting ? [more.next()] : [])]);
+    }
+  }
+
+  /** Starts requests for what is open, while slots are free and a request is worth sending. */
+  private fill(open: OpenQuestions, waiting: boolean): void {
+    while (this.running.size < this.concurrency) {
+      // nothing in flight can raise new questions, and nothing more comes from outside
+      const final = !waiting && ![...this.running].some((b) => b.deciding);
+      const batch = planBatch(open, (t) => this.known.pageTitle(t), final);
+      if (batch === null) return;
+      const sent = (t: string): boolean => !batch.asked.has(t);
+      open.lookup = open.lookup.filter(sent);
+      open.decide = open.decide.filter(sent);
+      open.abstract = open.abstract.filter(sent);
+      this.start(batch).catch((err: unknown) => {
+        this.failure ??= err;
+        this.woken.notify();
+      });
+    }
+  }
+
+  /** Waits for the requests in flight, whatever they give (on the way out of a failed run). */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await this.woken.next();
+  }
+
+  private async start(batch: Batch): Promise<void> {
+    this.asker ??= new Asker(this.options, this.concurrency, (got) => this.known.learn(got));
+    this.running.add(batch);
+    for (const t of batch.asked.keys()) this.busy.add(t);
+    try {
+      const answered = await this.asker.send(batch);
+      this.known.afterBatch(batch, answered);
+    } finally {
+      this.running.delete(batch);
+      for (const t of batch.asked.keys()) this.busy.delete(t);
+      this.woken.notify();
+    }
+  }
+}
 
 export async function runWikipedia(ask: AskFn, options: WikipediaOptions): Promise<WikipediaResult> {
   const { endpoint, ui } = options;
   const concurrency = Math.max(1, Math.min(WIKIPEDIA_DEFAULTS.maxConcurrency, Math.floor(options.concurrency ?? WIKIPEDIA_DEFAULTS.concurrency)));
   const spec = cacheSpec(options.dataDir);
   const report: WikipediaReport = { status: options.offline ? 'offline' : 'ok', titles: 0, requests: 0, retries: 0, cache_hits: 0, redirects: 0, disambiguation: 0, missing: 0 };
-  let known: Knowledge | null = null;
-  let asker: Asker | null = null;
 
-  // Rounds: the matching asks, what is known answers, the API answers the rest; until it asks nothing.
+  // The cache is read only when there is something to ask (an offline run with nothing open never reads it).
+  while (isEmpty(ask(new Map()))) {
+    if (options.more === undefined || options.more.settled) return { answers: new Map(), report };
+    await options.more.next();
+  }
+  const known = new Knowledge(await readCache(spec, ui));
+  const scheduler = new Scheduler(ask, known, options, concurrency);
+  let failed: unknown = null;
   try {
-    for (let round = 0; ; round++) {
-      const questions = ask(known?.answers ?? new Map());
-      if (isEmpty(questions)) break;
-      known ??= new Knowledge(await readCache(spec, ui));
-      const open = known.open(questions);
-      if (open.length === 0) continue;
-      if (options.offline || asker?.giveUp != null || round >= WIKIPEDIA_DEFAULTS.maxRounds) {
-        known.unknown(open);
-        continue;
-      }
-      const learn = known.learn.bind(known);
-      asker ??= new Asker(options, concurrency, learn);
-      await asker.run(known.plan(questions, open));
-      known.afterRound(questions, open, asker.failed);
-    }
+    await scheduler.run();
+  } catch (err) {
+    failed = err;
+    throw err;
   } finally {
+    const asker = scheduler.asker;
     if (asker !== null) {
+      if (failed !== null) asker.abort(failed);
+      await scheduler.drain();
       report.requests = asker.stats.requests;
       report.retries = asker.stats.retries;
       await asker.close();
     }
     // Whatever was answered is kept, even when the run fails or is stopped.
-    if (known !== null && known.fresh.size > 0) await writeCache(spec, known.fresh, ui);
+    if (known.fresh.size > 0) await writeCache(spec, known.fresh, ui);
   }
 
-  if (known === null) return { answers: new Map(), report };
   known.tally(report);
-  if (asker !== null && (asker.giveUp !== null || asker.failed.size > 0)) {
+  const asker = scheduler.asker;
+  const unanswered = [...known.asked].filter((t) => known.answers.get(t)?.kind === 'unknown').length;
+  if (asker !== null && (asker.giveUp !== null || asker.firstFailure !== null)) {
     report.status = 'unavailable';
-    const unanswered = [...known.asked].filter((t) => known!.answers.get(t)?.kind === 'unknown').length;
     ui.warn(
       `the Wikipedia API is unavailable (${endpoint}): ${asker.giveUp ?? asker.firstFailure}. ` +
         `${unanswered} of ${known.asked.size} titles have no answer; those films keep what the dump gives, if anything ` +
