@@ -174,6 +174,40 @@ describe('online, no dump: the live wiki does the title matching and gives the a
     assert.doesNotMatch(faulty.result.stderr, /--contact|warning/);
   });
 
+  test('the wiki asks for the intros of Wikidata’s first pages while a SPARQL batch is still unanswered: the same matches', async () => {
+    // The last SPARQL batch is held until the wiki has been asked something; were the wiki to wait
+    // for all of Wikidata, the hold would end only by its fallback, and `released` would say so.
+    let released: 'by the wiki' | 'by the fallback' | null = null;
+    let wikiAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (wikiAsked = resolve));
+    const hold = async (): Promise<null> => {
+      const fallback = setTimeout(() => wikiAsked(), 20_000);
+      await asked.then(() => clearTimeout(fallback));
+      released ??= sparqlHeld ? 'by the wiki' : 'by the fallback';
+      return null;
+    };
+    let sparqlHeld = false;
+    const overlapped = await withServers(
+      {
+        sparql: (r) => (r.n === 5 ? hold() : null),
+        wiki: () => {
+          sparqlHeld = true;
+          wikiAsked();
+          return null;
+        },
+      },
+      async (endpoints, servers) => {
+        const got = await run('overlap', [], endpoints);
+        assert.equal(servers.sparql.requests.length, 5, 'five SPARQL batches');
+        assert.ok(servers.wiki.answered().length <= 60, `${servers.wiki.answered().length} Action API requests answered`);
+        assert.ok(servers.wiki.maxInFlight <= 2, `${servers.wiki.maxInFlight} in flight`);
+        return got;
+      },
+    );
+    assert.equal(released, 'by the wiki');
+    assert.deepEqual(overlapped.rows, oracle);
+  });
+
   test('the wiki down: one warning, exit 0; Wikidata’s pages are loaded without abstracts, no title match', async () => {
     const down = await run('down', [], { wiki: `http://127.0.0.1:${await closedPort()}/w/api.php` });
     assert.deepEqual(down.rows, expectedMatches(films, world, { wikidata: true, wiki: false }));
