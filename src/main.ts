@@ -34,15 +34,21 @@ function trapSignals(controller: AbortController, current: () => { ui: Ui; stopp
   return { signal: () => received };
 }
 
-/** "Wikipedia matches: 950 by Wikidata, 40 by title (35 online), 10 none; 985 with an abstract (960 from the live wiki)." */
-function matchLine(report: PipelineResult['report']): string {
+/** "Wikipedia matches: 950 by Wikidata, 40 by title (35 online), 10 none; 985 with an abstract (960 from the live wiki, 25 from the dump)." */
+function matchLine({ report, films }: PipelineResult): string {
   const m = report.matches;
   const live = report.wikipedia.status !== 'offline' || m.title_online > 0 || m.abstract_online > 0;
+  const from = (source: string): number => films.filter((f) => f.match.abstractSource === source).length;
+  const sources = [
+    [from('api'), 'from the live wiki'],
+    [from('dump'), 'from the dump'],
+    [from('cirrus'), 'from the CirrusSearch dump'],
+  ].flatMap(([n, where]) => (n === 0 ? [] : [`${formatCount(n as number)} ${where}`]));
   return (
     `Wikipedia matches: ${formatCount(m.wikidata)} by Wikidata, ` +
     (m.cirrus > 0 ? `${formatCount(m.cirrus)} by CirrusSearch, ` : '') +
     `${formatCount(m.title)} by title${live ? ` (${formatCount(m.title_online)} online)` : ''}, ${formatCount(m.none)} none; ` +
-    `${formatCount(m.with_abstract)} with an abstract${live ? ` (${formatCount(m.abstract_online)} from the live wiki)` : ''}.`
+    `${formatCount(m.with_abstract)} with an abstract${sources.length > 0 ? ` (${sources.join(', ')})` : ''}.`
   );
 }
 
@@ -54,7 +60,7 @@ function printSummary(result: PipelineResult): void {
     `Loaded ${formatCount(report.load.films)} films, ${report.load.genres} genres, ${report.load.production_companies} production companies.`,
     `CSV: ${formatCount(m.rows)} rows, ${m.malformed} malformed, ${m.duplicates} duplicate${m.duplicates === 1 ? '' : 's'}, ${formatCount(m.eligible)} eligible, ${formatCount(m.selected)} selected` +
       (m.bad_literals > 0 ? `, ${m.bad_literals} unparseable genre/company lists` : ''),
-    matchLine(report),
+    matchLine(result),
     '',
     top.length === 0
       ? 'No film qualified: check --min-budget and the input.'
@@ -138,6 +144,15 @@ export async function main(argv: string[]): Promise<number> {
         stopping = 'stopping (nothing partial is loaded; the previous load stays)';
         await commandRun(config, ui, controller.signal);
         break;
+      case 'demo': {
+        ui = createUi({ progress: config.run.progress });
+        stopping = 'stopping (nothing partial is loaded; the previous load stays)';
+        const { planDemo } = await import('./demo.js');
+        const plan = await planDemo(config.run);
+        await commandRun(plan.run, ui, controller.signal);
+        if (plan.note !== null) process.stdout.write(`\n${plan.note}\n`);
+        break;
+      }
       case 'db':
         await commandDb(config, ui, controller.signal);
         return 0;

@@ -4,6 +4,7 @@
  * whose own timestamps and in-flight counts are the evidence.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { VERSION } from '../src/config.js';
@@ -220,6 +221,25 @@ describe('HttpClient', () => {
     assert.match(err.message, /ECONNREFUSED/);
     assert.equal(err.input, url);
     assert.deepEqual(c.stats, { requests: 1, retries: 0 });
+  });
+
+  test('a host that never completes the connection (TLS never answers) is unreachable after the connect timeout, not retried', async () => {
+    const connections: net.Socket[] = [];
+    const silent = net.createServer((socket) => void connections.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      // a try may take longer than a connection may: the connect timeout is what ends it
+      const c = client({ timeoutMs: 15_000 });
+      const url = `https://127.0.0.1:${(silent.address() as net.AddressInfo).port}/sparql`;
+      const err = await rejectsWith(c.request({ url }, (r) => r.body), 'HTTP_UNREACHABLE');
+      await c.close();
+      assert.match(err.message, /no answer to connect within 5\.0 s/);
+      assert.deepEqual(c.stats, { requests: 1, retries: 0 });
+      assert.equal(connections.length, 1, 'one connection tried');
+    } finally {
+      for (const socket of connections) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   test('a URL that does not parse is an error at once, with nothing sent', async () => {

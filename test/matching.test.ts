@@ -241,7 +241,16 @@ describe('matching end to end', { skip: WITHOUT_REAL_DATA }, () => {
       assert.equal(report.wikidata.status, 'ok');
       assert.ok(report.wikidata.retries >= 3, `retries ${report.wikidata.retries}`);
       assert.equal(report.matches.wikidata, sequential.filter((r) => r.method === 'wikidata').length);
-      assert.match(result.stdout, /Wikipedia matches: \d+ by Wikidata, \d+ by title \(\d+ online\), \d+ none; \d+ with an abstract \(\d+ from the live wiki\)\./);
+      const count = (f: (r: (typeof sequential)[number]) => boolean): number => sequential.filter(f).length;
+      const [api, dump] = [count((r) => r.abstractSource === 'api'), count((r) => r.abstractSource === 'dump')];
+      assert.ok(api > 0 && dump > 0, `abstracts from both sources: ${api} from the live wiki, ${dump} from the dump`);
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `Wikipedia matches: ${count((r) => r.method === 'wikidata')} by Wikidata, ${count((r) => r.method === 'title')} by title \\(\\d+ online\\), ` +
+            `${count((r) => r.method === 'none')} none; ${count((r) => r.abstract !== null)} with an abstract \\(${api} from the live wiki, ${dump} from the dump\\)\\.`,
+        ),
+      );
       assert.ok(slow.requests.every((r) => r.userAgent?.startsWith('TrueFilm/')));
     } finally {
       await slow.close();

@@ -25,7 +25,7 @@ import type { Agent } from 'undici';
 import { VERSION } from '../config.js';
 import { TrueFilmError, type ErrorCode } from '../errors.js';
 import { formatDuration } from '../format.js';
-import { backoffDelay, isRetryableStatus, isTransientNetworkError, networkErrorCode, parseRetryAfter } from './retry.js';
+import { backoffDelay, CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, parseRetryAfter } from './retry.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -231,6 +231,7 @@ export class HttpClient {
       ({ Agent }) =>
         new Agent({
           connections: this.options.concurrency,
+          connect: { timeout: CONNECT_TIMEOUT_MS },
           // undici's own timers are a backstop; the per-try timer below is the rule
           headersTimeout: this.options.timeoutMs + 1_000,
           bodyTimeout: this.options.timeoutMs + 1_000,
@@ -415,11 +416,14 @@ export class HttpClient {
         return { ok: false, failure: { code: 'HTTP_TIMEOUT', message: `no complete response within ${formatDuration(timeoutMs)}`, retryable: true, retryAfterMs: null, cause: err } };
       }
       const code = networkErrorCode(err);
-      const message = `${err instanceof Error ? err.message : String(err)}${code && !(err instanceof Error && err.message.includes(code)) ? ` (${code})` : ''}`;
+      const message =
+        code === 'UND_ERR_CONNECT_TIMEOUT'
+          ? `no answer to connect within ${formatDuration(CONNECT_TIMEOUT_MS)} (${code})`
+          : `${err instanceof Error ? err.message : String(err)}${code && !(err instanceof Error && err.message.includes(code)) ? ` (${code})` : ''}`;
       return {
         ok: false,
         failure: {
-          code: code?.includes('TIMEOUT') ? 'HTTP_TIMEOUT' : 'HTTP_UNREACHABLE',
+          code: code?.includes('TIMEOUT') && code !== 'UND_ERR_CONNECT_TIMEOUT' ? 'HTTP_TIMEOUT' : 'HTTP_UNREACHABLE',
           message,
           retryable: isTransientNetworkError(err),
           retryAfterMs: null,

@@ -10,8 +10,10 @@ export function isRetryableStatus(status: number): boolean {
 
 /**
  * Network failures worth another try: the connection was reset or closed
- * under the request, or a timeout fired. A refused connection or an unknown
- * host is not one of them (nothing listens there; asking again only waits).
+ * under the request, or a timeout fired once connected. A refused connection,
+ * an unknown host or no answer to connect (CONNECT_TIMEOUT_MS) is not one of
+ * them: nothing listens there, or a firewall drops the packets; asking again
+ * only waits.
  */
 const TRANSIENT_CODES = new Set([
   'ECONNRESET',
@@ -22,8 +24,10 @@ const TRANSIENT_CODES = new Set([
   'UND_ERR_CLOSED',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
 ]);
+
+/** How long a connection (TCP and TLS) may take to open before the host counts as unreachable. */
+export const CONNECT_TIMEOUT_MS = 5_000;
 
 /** The error's `code`, or that of its `cause` (undici wraps socket errors). */
 export function networkErrorCode(err: unknown): string | undefined {

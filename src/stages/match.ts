@@ -163,7 +163,11 @@ class Decider {
     const cirrusPage = cirrusKey === undefined ? undefined : pages.get(cirrusKey);
     if (cirrusPage) return this.matched(film, 'cirrus', cirrusKey!, cirrusPage.url, cirrusPage);
 
-    for (const candidate of titleCandidates(film)) {
+    const candidates = titleCandidates(film);
+    // Whether each candidate exists is asked at once, not one request after another: lookups
+    // ride free beside the extracts a request carries, and the film's turn comes sooner.
+    if (this.input.live !== undefined) for (const c of candidates) if (!pages.has(c.key)) this.live(c.key, 'lookup');
+    for (const candidate of candidates) {
       const page = pages.get(candidate.key);
       if (page) {
         // the dump decides what it holds
