@@ -245,7 +245,9 @@ describe('the CirrusSearch dump as --abstracts, end to end', { skip: WITHOUT_REA
     const expected = oracle.rows.map((row) => asCirrus(withheld.has(row.filmId) ? { ...row, method: 'cirrus' } : row));
     assert.deepEqual(cirrus.rows, expected);
     assert.ok(cirrus.rows.some((r) => r.method === 'cirrus' && r.abstractSource === 'api'), 'the live wiki fills a cirrus match');
-    assert.ok(cirrus.rows.filter((r) => r.abstractSource === 'cirrus').length >= 3, 'abstracts from the CirrusSearch dump');
+    // the prose ones are title matches ("Speed 2: Cruise Control", "Johnny Mnemonic"); the bare
+    // "The Tailor of Panama" is the 1996 novel, refused for the 2001 film by the year check
+    assert.ok(cirrus.rows.filter((r) => r.abstractSource === 'cirrus').length >= 2, 'abstracts from the CirrusSearch dump');
     assert.equal(cirrus.report.matches!.cirrus, withheld.size);
     assert.equal(cirrus.report.matches!.wikidata, oracle.report.matches!.wikidata! - withheld.size);
     assert.equal(cirrus.report.matches!.with_abstract, oracle.report.matches!.with_abstract);

@@ -1,16 +1,18 @@
 /**
  * Matching rules of SPEC section 4 on a labelled set built from real pages of
  * real dumps (the real data: helpers/cli.ts REAL_DATA): the exact priority of the title
- * candidates, the bare-title "film" rule, Wikidata's choice among several
- * articles, and the abstract quality judge.
+ * candidates, the bare-title "film" rule, the year check (a "(film)" or bare
+ * page of another year is another film's: real leads of English Wikipedia,
+ * read at run time), Wikidata's choice among several articles, and the
+ * abstract quality judge.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { judgeAbstract } from '../src/abstract-quality.js';
 import { keyFromDumpTitle } from '../src/keys.js';
-import { liveQuestions, runMatch, titleCandidates, type ArticleRef } from '../src/stages/match.js';
+import { descriptionYear, firstSentence, leadYear, liveQuestions, runMatch, titleCandidates, type ArticleRef } from '../src/stages/match.js';
 import type { Film, LivePage, WikiPage } from '../src/types.js';
 import { REAL_DATA, WITHOUT_REAL_DATA } from './helpers/cli.js';
 
@@ -68,6 +70,11 @@ describe('title matching on real pages', { skip: WITHOUT_REAL_DATA }, () => {
       titleCandidates({ title: 'xXx', originalTitle: null, year: null }).map((c) => c.key),
       ['XXx (film)', 'XXx'],
       'MediaWiki titles start with a capital; no year, no year candidate',
+    );
+    assert.deepEqual(
+      titleCandidates({ title: 'Heat', originalTitle: null, year: 1995 }).map((c) => [c.key, c.bare, c.dated]),
+      [['Heat (1995 film)', false, true], ['Heat (film)', false, false], ['Heat', true, false]],
+      'only "({year} film)" names the year itself',
     );
   });
 
@@ -166,6 +173,162 @@ describe('one rule for the dump and the live wiki', () => {
     assert.deepEqual([...liveQuestions({ films: [f], wikidata: new Map([['tt1', articles]]), pages: new Map(), live: new Map() }).lookup], ['A gone', 'B live']);
     const m = runMatch({ films: [f], wikidata: new Map([['tt1', articles]]), pages: new Map(), live }).matches[0]!;
     assert.deepEqual([m.method, m.url, m.abstract], ['wikidata', 'ub', 'B live is a 2000 film.']);
+  });
+});
+
+describe('the first sentence of a lead, and the year it gives', () => {
+  test('"is a YYYY", "is an YYYY", "was a YYYY", "was an YYYY" in the first sentence', () => {
+    const cases: [string, number | null][] = [
+      ['Heat is a 1995 American crime film written and directed by Michael Mann.', 1995],
+      ['Cinderella is an 1899 French silent fantasy film directed by Georges Méliès.', 1899],
+      ['The Kid was a 1921 American silent comedy-drama film.', 1921],
+      ['The Great Train Robbery was an 1903 film.', 1903],
+      // abbreviations and initials do not end the sentence
+      ['Mr. Smith Goes to Washington is a 1939 American political comedy-drama film directed by Frank Capra.', 1939],
+      ['Dr. Dolittle is a 1998 American fantasy comedy film directed by Betty Thomas.', 1998],
+      ['U.S. Marshals is a 1998 American action thriller film.', 1998],
+      ['Kramer vs. Kramer is a 1979 American legal drama film.', 1979],
+      ['Theodore Rex, also known as T. Rex, is a 1995 American science fiction comedy film.', 1995],
+      ['Mr. Death: The Rise and Fall of Fred A. Leuchter, Jr. is a 1999 documentary film.', 1999],
+      ['Dancer, Texas Pop. 81 is a 1998 American comedy-drama film.', 1998],
+      // titles that hold a year, or "!", "?" and ellipses
+      ['2001: A Space Odyssey is a 1968 epic science fiction film produced and directed by Stanley Kubrick.', 1968],
+      ['No Escape, released in some countries as Escape from Absolom and Absolom 2022, is a 1994 American science fiction action film.', 1994],
+      ['Absolom 2022 is a 1994 American science fiction action film.', 1994],
+      ['Airplane! is a 1980 American parody film.', 1980],
+      ["What's Up, Doc? is a 1972 American screwball comedy film.", 1972],
+      ["The Concorde ... Airport '79 is a 1979 American disaster film.", 1979],
+      ['When Harry Met Sally... is a 1989 American romantic comedy film.', 1989],
+      // full stops inside brackets, a line break inside the sentence
+      ['Amélie (French: Le Fabuleux Destin d’Amélie Poulain; lit. The Fabulous Destiny of Amélie Poulain) is a 2001 romantic comedy film.', 2001],
+      ['Breaking Away \nis a 1979 American coming of age comedy-drama film.', 1979],
+      // no such phrase in the first sentence: no year
+      ['Persuasion is a BBC Screen Two 1995 period drama film. It is a 1995 adaptation of the novel.', null],
+      ['The Perez Family is an American comedy film released in 1995.', null],
+      ['The Kid Stays in the Picture\nThe Kid Stays in the Picture is a 2002 documentary film.', null],
+      ['Tarzan is a 1990s American film.', null],
+      ['| producer =', null],
+      ['', null],
+    ];
+    for (const [text, year] of cases) assert.equal(leadYear(text), year, JSON.stringify(text));
+    assert.equal(leadYear(null), null);
+    assert.equal(firstSentence('Mr. Smith Goes to Washington is a film. It stars James Stewart.'), 'Mr. Smith Goes to Washington is a film.');
+    assert.equal(firstSentence('Monsters, Inc. is a 2001 film'), 'Monsters, Inc. is a 2001 film');
+  });
+
+  test('a short description that begins with a year', () => {
+    assert.equal(descriptionYear('1967 film by Richard Fleischer'), 1967);
+    assert.equal(descriptionYear(' 2001 film by Ridley Scott'), 2001);
+    assert.equal(descriptionYear('1990s American film'), null);
+    assert.equal(descriptionYear('American film by Richard Fleischer, 1967'), null);
+    assert.equal(descriptionYear(null), null);
+  });
+});
+
+/** Real leads of English Wikipedia's film articles (REST API, April 2023), by article title. */
+function realLeads(): Map<string, { year: number; extract: string }> {
+  const dir = path.join(REAL_DATA, 'wikipedia-movie-data');
+  const leads = new Map<string, { year: number; extract: string }>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    for (const r of JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { href?: string; year: number; extract?: string }[]) {
+      if (r.href && r.extract) leads.set(decodeURIComponent(r.href).replace(/_/g, ' '), { year: r.year, extract: r.extract });
+    }
+  }
+  return leads;
+}
+
+describe('the year check: a "(film)" or bare page that gives another year is another film’s', { skip: WITHOUT_REAL_DATA }, () => {
+  const leads = WITHOUT_REAL_DATA ? new Map<string, { year: number; extract: string }>() : realLeads();
+  const dumpOf = (...keys: string[]) => new Map<string, WikiPage>(keys.map((k) => [k, { key: k, url: `u:${k}`, abstract: leads.get(k)!.extract }]));
+  const article = (title: string, extra: Partial<Extract<LivePage, { kind: 'page' }>> = {}): LivePage => ({ kind: 'page', title, redirected: false, disambiguation: false, description: null, ...extra });
+
+  test('in the dump: Doctor Dolittle (1998) does not take the 1967 film’s "(film)" page; a year within 2 does', () => {
+    const p = dumpOf('Doctor Dolittle (film)');
+    assert.match(p.get('Doctor Dolittle (film)')!.abstract!, /^Doctor Dolittle is a 1967 American musical/);
+    assert.equal(matchOne(film('Doctor Dolittle', 1998), new Map(), p).method, 'none');
+    assert.equal(matchOne(film('Doctor Dolittle', 1967), new Map(), p).title, 'Doctor Dolittle (film)');
+    assert.equal(matchOne(film('Doctor Dolittle', 1969), new Map(), p).title, 'Doctor Dolittle (film)', '2 years off: still the film');
+    assert.equal(matchOne(film('Doctor Dolittle', 1970), new Map(), p).method, 'none', '3 years off: another film');
+    assert.equal(matchOne(film('Doctor Dolittle', null), new Map(), p).title, 'Doctor Dolittle (film)', 'a film without a year is not checked');
+    // the next candidate is tried: the original title's "(film)" page is the 1998 film's
+    const both = dumpOf('Doctor Dolittle (film)', 'Dr. Dolittle (film)');
+    const m = matchOne(film('Doctor Dolittle', 1998, { originalTitle: 'Dr. Dolittle' }), new Map(), both);
+    assert.deepEqual([m.title, m.url], ['Dr. Dolittle (film)', 'u:Dr. Dolittle (film)']);
+  });
+
+  test('in the dump: the bare title of another year (the 1994 Miracle on 34th Street is not the 1947 one); "({year} film)" is not checked', () => {
+    const p = dumpOf('Miracle on 34th Street');
+    assert.equal(matchOne(film('Miracle on 34th Street', 1994), new Map(), p).method, 'none');
+    assert.equal(matchOne(film('Miracle on 34th Street', 1947), new Map(), p).title, 'Miracle on 34th Street');
+    const dated = new Map<string, WikiPage>([['Heat (1995 film)', { key: 'Heat (1995 film)', url: 'u2', abstract: 'Heat is a 1986 film by somebody else.' }]]);
+    assert.equal(matchOne(film('Heat', 1995), new Map(), dated).url, 'u2', 'the candidate names the year itself');
+    const residue = new Map<string, WikiPage>([['Heat (film)', { key: 'Heat (film)', url: 'u1', abstract: '| producer =' }]]);
+    assert.equal(matchOne(film('Heat', 1995), new Map(), residue).url, 'u1', 'a text that gives no year passes');
+  });
+
+  test('titles that hold a year: the year the lead gives is read, not the title’s', () => {
+    const odyssey = dumpOf('2001: A Space Odyssey (film)');
+    assert.equal(matchOne(film('2001: A Space Odyssey', 1968), new Map(), odyssey).title, '2001: A Space Odyssey (film)');
+    assert.equal(matchOne(film('2001: A Space Odyssey', 2001), new Map(), odyssey).method, 'none', 'the page is a 1968 film’s');
+    const absolom = new Map<string, WikiPage>([['Absolom 2022', { key: 'Absolom 2022', url: 'ua', abstract: leads.get('No Escape (1994 film)')!.extract }]]);
+    assert.equal(matchOne(film('Absolom 2022', 1994), new Map(), absolom).url, 'ua');
+    assert.equal(matchOne(film('Absolom 2022', 2022), new Map(), absolom).method, 'none');
+  });
+
+  test('on the wiki: a "(film)" page that exists is decided by its intro, asked once it is known to exist', () => {
+    const dolittle = film('Doctor Dolittle', 1998);
+    const ask = (live: Map<string, LivePage>) => liveQuestions({ films: [dolittle], wikidata: new Map(), pages: new Map(), live });
+    const live = new Map<string, LivePage>([['Doctor Dolittle (1998 film)', { kind: 'missing' }]]);
+    assert.deepEqual([[...ask(live).lookup], [...ask(live).decide]], [['Doctor Dolittle (film)'], []], 'a lookup first: a missing title takes no extract');
+    live.set('Doctor Dolittle (film)', article('Doctor Dolittle (film)', { description: 'film by Richard Fleischer' }));
+    assert.deepEqual([[...ask(live).lookup], [...ask(live).decide]], [[], ['Doctor Dolittle (film)']], 'it exists: its intro');
+    live.set('Doctor Dolittle (film)', article('Doctor Dolittle (film)', { description: 'film by Richard Fleischer', extract: leads.get('Doctor Dolittle (film)')!.extract }));
+    assert.deepEqual([...ask(live).lookup], ['Doctor Dolittle'], 'a 1967 film: the next candidate');
+    live.set('Doctor Dolittle', { kind: 'missing' });
+    const m = runMatch({ films: [dolittle], wikidata: new Map(), pages: new Map(), live });
+    assert.equal(m.matches[0]!.method, 'none');
+    assert.equal([...m.questions.lookup, ...m.questions.decide, ...m.questions.abstract].length, 0, 'nothing left to ask');
+    // the 1967 film takes it, with that intro as its abstract and nothing more asked
+    const m1967 = runMatch({ films: [film('Doctor Dolittle', 1967)], wikidata: new Map(), pages: new Map(), live: new Map([...live, ['Doctor Dolittle (1967 film)', { kind: 'missing' }]]) });
+    assert.deepEqual([m1967.matches[0]!.title, m1967.matches[0]!.abstractSource, m1967.report.title_online], ['Doctor Dolittle (film)', 'api', 1]);
+    assert.match(m1967.matches[0]!.abstract!, /^Doctor Dolittle is a 1967/);
+    assert.equal([...m1967.questions.lookup, ...m1967.questions.decide, ...m1967.questions.abstract].length, 0, 'the intro asked to decide is the abstract');
+  });
+
+  test('on the wiki: a short description that begins with another year rejects without the intro; a bare title of another year, through a redirect', () => {
+    const dolittle = film('Doctor Dolittle', 1998);
+    const live = new Map<string, LivePage>([
+      ['Doctor Dolittle (1998 film)', { kind: 'missing' }],
+      ['Doctor Dolittle (film)', article('Doctor Dolittle (film)', { description: '1967 film by Richard Fleischer' })],
+    ]);
+    const q = liveQuestions({ films: [dolittle], wikidata: new Map(), pages: new Map(), live });
+    assert.deepEqual([[...q.lookup], [...q.decide]], [['Doctor Dolittle'], []], 'no intro asked for a page the description already rejects');
+    const miracle = film('Miracle on 34th Street', 1994);
+    const live2 = new Map<string, LivePage>([
+      ['Miracle on 34th Street (1994 film)', { kind: 'missing' }],
+      ['Miracle on 34th Street (film)', { kind: 'missing' }],
+      ['Miracle on 34th Street', article('Miracle on 34th Street (Seaton film)', { redirected: true, description: 'American film', extract: leads.get('Miracle on 34th Street')!.extract })],
+    ]);
+    assert.equal(runMatch({ films: [miracle], wikidata: new Map(), pages: new Map(), live: live2 }).matches[0]!.method, 'none');
+    live2.set('Miracle on 34th Street (1947 film)', { kind: 'missing' });
+    const m1947 = runMatch({ films: [film('Miracle on 34th Street', 1947)], wikidata: new Map(), pages: new Map(), live: live2 }).matches[0]!;
+    assert.equal(m1947.title, 'Miracle on 34th Street (Seaton film)', 'the redirect’s target');
+  });
+
+  test('the real leads of the CSV’s films: almost all give their year in the first sentence, none more than 2 from the CSV’s', () => {
+    const lines = readFileSync(path.join(REAL_DATA, 'film-leads.jsonl'), 'utf8').trim().split('\n');
+    let named = 0;
+    const far: string[] = [];
+    for (const line of lines) {
+      const lead = JSON.parse(line) as { csv_title: string; csv_release_date: string; intro: string };
+      const year = leadYear(lead.intro);
+      if (year === null) continue;
+      named++;
+      if (Math.abs(year - Number(lead.csv_release_date.slice(0, 4))) > 2) far.push(lead.csv_title);
+    }
+    assert.equal(lines.length, 3619);
+    assert.ok(named >= 3580, `${named} of ${lines.length} leads give their year in the first sentence`);
+    assert.deepEqual(far, [], 'the check would reject these right pages');
   });
 });
 

@@ -15,7 +15,12 @@
  *    - never a disambiguation page (the wiki's `pageprops.disambiguation`;
  *      in the dump, an abstract that reads as one);
  *    - the bare title only when its text says "film" as a word: the dump's
- *      abstract, or the wiki's short description or intro extract.
+ *      abstract, or the wiki's short description or intro extract;
+ *    - the "(film)" candidate and the bare title (not "({year} film)") only
+ *      when the page is not another film's: its text's first sentence does
+ *      not say "is a YYYY" (is an, was a, was an) with YYYY more than 2 years
+ *      from the film's year, nor does its short description begin with such
+ *      a year (`anotherFilmsPage`). A film without a year skips the check.
  * 3. none.
  *
  * The same rule for the dump and the wiki: a title the live wiki has not
@@ -61,15 +66,22 @@ export interface MatchResult {
 
 const FILM_WORD = /\bfilm\b/i;
 
+/** A title candidate: its key; `bare`, the title alone; `dated`, "{title} ({year} film)", which names the year itself. */
+export interface TitleCandidate {
+  key: string;
+  bare: boolean;
+  dated: boolean;
+}
+
 /** The page keys title matching may look for, in priority order. */
-export function titleCandidates(film: Pick<Film, 'title' | 'originalTitle' | 'year'>): { key: string; bare: boolean }[] {
-  const out: { key: string; bare: boolean }[] = [];
+export function titleCandidates(film: Pick<Film, 'title' | 'originalTitle' | 'year'>): TitleCandidate[] {
+  const out: TitleCandidate[] = [];
   const titles = [film.title, film.originalTitle].filter((t): t is string => t !== null && t.trim() !== '');
   for (const title of titles) {
     const t = wikiTitleCase(title.trim());
-    if (film.year !== null) out.push({ key: `${t} (${film.year} film)`, bare: false });
-    out.push({ key: `${t} (film)`, bare: false });
-    out.push({ key: t, bare: true });
+    if (film.year !== null) out.push({ key: `${t} (${film.year} film)`, bare: false, dated: true });
+    out.push({ key: `${t} (film)`, bare: false, dated: false });
+    out.push({ key: t, bare: true, dated: false });
   }
   const seen = new Set<string>();
   return out.filter((c) => (seen.has(c.key) ? false : (seen.add(c.key), true)));
@@ -78,6 +90,83 @@ export function titleCandidates(film: Pick<Film, 'title' | 'originalTitle' | 'ye
 /** Every key that matching could look up for these films by title. */
 export function titleKeys(films: Film[]): string[] {
   return films.flatMap((f) => titleCandidates(f).map((c) => c.key));
+}
+
+// ---- the year check: is a "(film)" or bare page another film's? ----
+
+/** How far the year a page gives may be from the CSV's and still be the film's: release dates differ by country and festival. */
+const YEAR_TOLERANCE = 2;
+/** Words whose full stop does not end a sentence: "Mr. Smith Goes to Washington is a 1939 ...", "Dr. Dolittle", "Kramer vs. Kramer". */
+const ABBREVIATIONS = new Set(['Mr', 'Mrs', 'Ms', 'Dr', 'St', 'Jr', 'Sr', 'Mt', 'Ft', 'Sgt', 'Lt', 'Col', 'Gen', 'Capt', 'Prof', 'Rev', 'Hon', 'No', 'Vol', 'vs', 'Bros', 'Inc', 'Co', 'Ltd', 'Pop']);
+/** The letters, digits and dots that end right before a full stop: "Mr", "U.S", "T", "1995". */
+const WORD_BEFORE = /[\p{L}\p{N}.]*$/u;
+/** What may start a sentence: anything but a lower-case letter or a digit ("Monsters, Inc. is", "Pop. 81"). */
+const NOT_A_START = /[\p{Ll}\p{N}]/u;
+/** "is a 1995", "is an 1899", "was a 1967", "was an 1899": four digits, not more, not a decade ("1990s"). */
+const YEAR_PHRASE = /(?<![\p{L}\p{N}])(?:is|was) an? (\d{4})(?![\p{L}\p{N}])/u;
+/** A short description that begins with a year: "1967 film by Richard Fleischer". */
+const DESCRIPTION_YEAR = /^(\d{4})(?![\p{L}\p{N}])/u;
+
+/** The first non-space character at or after `from`, or '' at the end of the text. */
+function nextVisible(text: string, from: number): string {
+  const m = /\S/u.exec(text.slice(from));
+  return m ? m[0] : '';
+}
+
+/** Whether the full stop at `at` (outside parentheses) ends a sentence. */
+function fullStopEnds(text: string, at: number): boolean {
+  // an ellipsis belongs to a title: "When Harry Met Sally...", "The Concorde ... Airport '79"
+  if (text[at - 1] === '.' || text[at + 1] === '.') return false;
+  if (at + 1 < text.length && !/\s/u.test(text[at + 1]!)) return false;
+  const word = WORD_BEFORE.exec(text.slice(0, at))![0];
+  // an initial ("John Q.", "T. Rex"), an abbreviation with dots in it ("U.S.", "L.A."), or a listed one
+  if (/^\p{L}$/u.test(word) || word.includes('.') || ABBREVIATIONS.has(word)) return false;
+  return !NOT_A_START.test(nextVisible(text, at + 1));
+}
+
+/**
+ * The first sentence of a page's text: up to the first full stop that ends a
+ * sentence, or the first line break before a new sentence, or the whole text.
+ * A full stop ends a sentence when it stands outside parentheses and
+ * brackets, is followed by a space and then neither a lower-case letter nor a
+ * digit, is not part of an ellipsis, and does not end an abbreviation (one
+ * letter, letters with dots, or ABBREVIATIONS). "!" and "?" never end it:
+ * in a lead they belong to titles ("Airplane!", "What's Up, Doc?").
+ */
+export function firstSentence(text: string): string {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(' || ch === '[') depth++;
+    else if ((ch === ')' || ch === ']') && depth > 0) depth--;
+    else if (ch === '\n' && !NOT_A_START.test(nextVisible(text, i + 1))) return text.slice(0, i).trimEnd();
+    else if (ch === '.' && depth === 0 && fullStopEnds(text, i)) return text.slice(0, i + 1);
+  }
+  return text.trimEnd();
+}
+
+/** The year a page's text gives its subject: "is a YYYY" (is an, was a, was an) in its first sentence; null when it says none. */
+export function leadYear(text: string | null | undefined): number | null {
+  if (text === null || text === undefined) return null;
+  const m = YEAR_PHRASE.exec(firstSentence(text.trim()));
+  return m ? Number(m[1]) : null;
+}
+
+/** The year a short description begins with ("1967 film by Richard Fleischer"); null when it begins otherwise. */
+export function descriptionYear(description: string | null | undefined): number | null {
+  const m = DESCRIPTION_YEAR.exec(description?.trim() ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * Whether a page that a "(film)" or bare candidate reached is another film's:
+ * its text or its short description gives a year more than YEAR_TOLERANCE
+ * from the film's. A film without a year, or a page that gives none, passes.
+ */
+export function anotherFilmsPage(year: number | null, text: string | null | undefined, description: string | null | undefined): boolean {
+  if (year === null) return false;
+  const far = (y: number | null) => y !== null && Math.abs(y - year) > YEAR_TOLERANCE;
+  return far(leadYear(text)) || far(descriptionYear(description));
 }
 
 function countMatches(matches: readonly FilmMatch[], online: ReadonlySet<number>): MatchesReport {
@@ -162,35 +251,66 @@ class Decider {
     const cirrusKey = film.imdbId ? this.input.cirrus?.get(film.imdbId) : undefined;
     const cirrusPage = cirrusKey === undefined ? undefined : pages.get(cirrusKey);
     if (cirrusPage) return this.matched(film, 'cirrus', cirrusKey!, cirrusPage.url, cirrusPage);
+    return this.byTitle(film);
+  }
 
+  /** The title rule: the first candidate that is the film's page, in the dump or else on the wiki. */
+  private byTitle(film: Film): FilmMatch {
     const candidates = titleCandidates(film);
     // Whether each candidate exists is asked at once, not one request after another: lookups
     // ride free beside the extracts a request carries, and the film's turn comes sooner.
-    if (this.input.live !== undefined) for (const c of candidates) if (!pages.has(c.key)) this.live(c.key, 'lookup');
+    if (this.input.live !== undefined) for (const c of candidates) if (!this.input.pages.has(c.key)) this.live(c.key, 'lookup');
     for (const candidate of candidates) {
-      const page = pages.get(candidate.key);
+      const page = this.input.pages.get(candidate.key);
       if (page) {
         // the dump decides what it holds
-        if (page.abstract !== null && judgeAbstract(page.abstract) === 'disambiguation') continue;
-        if (candidate.bare && !(page.abstract !== null && FILM_WORD.test(page.abstract))) continue;
+        if (!this.dumpPageIsFilms(film, candidate, page)) continue;
         return this.matched(film, 'title', candidate.key, page.url, page);
       }
-      const lookedUp = this.live(candidate.key, 'lookup');
-      if (lookedUp === undefined) return none(film);
-      if (lookedUp.kind !== 'page' || lookedUp.disambiguation) continue;
-      let live = lookedUp;
-      if (candidate.bare && !FILM_WORD.test(live.description ?? '')) {
-        // the short description does not say: the intro decides
-        const withIntro = this.live(candidate.key, 'decide');
-        if (withIntro === undefined) return none(film);
-        if (withIntro.kind !== 'page' || !FILM_WORD.test(withIntro.extract ?? '')) continue;
-        live = withIntro;
-      }
+      const live = this.livePageOfFilm(film, candidate);
+      if (live === 'waiting') return none(film);
+      if (live === 'next') continue;
       this.online.add(film.id);
-      return this.matched(film, 'title', live.title, urlFromKey(live.title), pages.get(live.title));
+      return this.matched(film, 'title', live.title, urlFromKey(live.title), this.input.pages.get(live.title));
     }
     return none(film);
   }
+
+  private dumpPageIsFilms(film: Film, candidate: TitleCandidate, page: WikiPage): boolean {
+    if (page.abstract !== null && judgeAbstract(page.abstract) === 'disambiguation') return false;
+    if (candidate.bare && !(page.abstract !== null && FILM_WORD.test(page.abstract))) return false;
+    return !(checksYear(film, candidate) && anotherFilmsPage(film.year, page.abstract, null));
+  }
+
+  /**
+   * The live page a candidate reaches when it is the film's; `next` when it
+   * is not (no page, a disambiguation page, not a film, another film's);
+   * `waiting` for the wiki's answer (the question is noted).
+   */
+  private livePageOfFilm(film: Film, candidate: TitleCandidate): Extract<LivePage, { kind: 'page' }> | 'next' | 'waiting' {
+    const checkYear = checksYear(film, candidate);
+    const lookedUp = this.live(candidate.key, 'lookup');
+    if (lookedUp === undefined) return 'waiting';
+    if (lookedUp.kind !== 'page' || lookedUp.disambiguation) return 'next';
+    if (checkYear && anotherFilmsPage(film.year, null, lookedUp.description)) return 'next';
+    const filmSaid = FILM_WORD.test(lookedUp.description ?? '');
+    if (!checkYear && (!candidate.bare || filmSaid)) return lookedUp;
+    // The intro decides: its first sentence's year, and a bare title's "film" when the short
+    // description does not say it. Asked once the page is known to exist, as a missing title
+    // would hold one of a request's 20 extract places for nothing; a page that passes needs it
+    // anyway, as its abstract.
+    const withIntro = this.live(candidate.key, 'decide');
+    if (withIntro === undefined) return 'waiting';
+    if (withIntro.kind !== 'page') return 'next';
+    if (candidate.bare && !filmSaid && !FILM_WORD.test(withIntro.extract ?? '')) return 'next';
+    if (checkYear && anotherFilmsPage(film.year, withIntro.extract, withIntro.description)) return 'next';
+    return withIntro;
+  }
+}
+
+/** "({year} film)" names the year itself; the other candidates may reach another film's page. A film without a year is not checked. */
+function checksYear(film: Film, candidate: TitleCandidate): boolean {
+  return !candidate.dated && film.year !== null;
 }
 
 function none(film: Film): FilmMatch {

@@ -9,7 +9,10 @@
  * among two articles of which one is gone, with no text, gone altogether;
  * title matches by "(year film)", through a redirect to "(film)", past a
  * disambiguation page to a bare title whose short description says film, past
- * a novel to the original title whose intro says film; and films with nothing.
+ * a novel to the original title whose intro says film, past another year's
+ * "(film)" page to the bare title, to a "(film)" page whose year is within two
+ * of the film's; and films with nothing, or only pages of another year's film
+ * (said by the intro, or by the short description alone).
  */
 import { judgeAbstract } from '../../src/abstract-quality.js';
 import { urlFromKey } from '../../src/keys.js';
@@ -44,7 +47,10 @@ const WIKIDATA_ROLES = [
   ...['w-year', 'w-film', 'w-year', 'w-year', 'w-bare', 'w-year', 'w-year'],
   ...['w-redirect', 'w-two', 'w-no-text', 'w-gone', 'w-empty-answer', 'w-redirect', 'w-two'],
 ] as const;
-const TITLE_ROLES = ['t-year', 't-redirect', 't-disambiguation', 't-nothing', 't-person', 't-no-text'] as const;
+const TITLE_ROLES = [
+  ...['t-year', 't-redirect', 't-disambiguation', 't-nothing', 't-person', 't-no-text'],
+  ...['t-film-other-year', 't-bare-other-year', 't-description-other-year', 't-year-within'],
+] as const;
 /** roles for films whose original title differs: matched by it */
 const ORIGINAL_ROLES = ['t-novel', 't-year-original'] as const;
 export const ROLES = [...new Set([...WIKIDATA_ROLES, ...TITLE_ROLES, ...ORIGINAL_ROLES])];
@@ -134,6 +140,26 @@ export function buildWorld(films: readonly Film[], options: WorldOptions): World
       case 't-no-text':
         page(`${T} (film)`, { extract: '', description: `${Y} film` });
         break;
+      case 't-film-other-year':
+        // "(film)" is an older film of the same title (its intro says so, its description does not):
+        // the bare title, the film's own page, wins
+        page(`${T} (film)`, { extract: `${T} is a ${Y - 31} American musical film directed by Somebody Else.`, description: 'film by Somebody Else' });
+        page(T, { extract: prose(T), description: 'film by Somebody' });
+        break;
+      case 't-bare-other-year':
+        // the bare title is a later film of the same title, reached through a redirect
+        world.redirects[cap(T)] = cap(`${T} (remake)`);
+        page(`${T} (remake)`, { extract: `${T} was a ${Y + 12} remake film of an older film.`, description: 'remake film' });
+        break;
+      case 't-description-other-year':
+        // only the short description gives the year; the intro's first sentence gives none
+        page(`${T} (film)`, { extract: `${T} is an American film by Somebody Else.`, description: `${Y - 40} film by Somebody Else` });
+        break;
+      case 't-year-within':
+        // a year two off (a festival premiere, a later release) is still the film's; a year past the
+        // first sentence is not read
+        page(`${T} (film)`, { extract: `${T} is a ${Y - 2} film directed by Somebody ${f.id}. Its remake was a ${Y + 20} film.`, description: `${Y + 1} film` });
+        break;
       case 't-year-original':
         if (f.originalTitle && f.originalTitle.trim() !== T) page(`${f.originalTitle.trim()} (${Y} film)`, { extract: prose(f.originalTitle.trim()), description: `${Y} film` });
         break;
@@ -169,6 +195,40 @@ function resolve(world: World, title: string): { title: string; page: WikiPage }
 }
 
 const FILM = /\bfilm\b/i;
+
+// The year check, read from docs/wikipedia.md on its own: the phrase first, then whether a
+// sentence ended before it (src/stages/match.ts cuts the first sentence first).
+const YEAR_SAID = /(?<![\p{L}\p{N}])(?:is|was) an? (\d{4})(?![\p{L}\p{N}])/u;
+const NO_END_AFTER = ['Mr', 'Mrs', 'Ms', 'Dr', 'St', 'Jr', 'Sr', 'Mt', 'Ft', 'Sgt', 'Lt', 'Col', 'Gen', 'Capt', 'Prof', 'Rev', 'Hon', 'No', 'Vol', 'vs', 'Bros', 'Inc', 'Co', 'Ltd', 'Pop'];
+
+/** Whether a sentence ends in `text` (a lead up to its first "is a YYYY"). */
+function sentenceEndsIn(text: string): boolean {
+  // a line break before a new sentence ends one, in brackets or not
+  if (/\n\s*(?![\p{Ll}\p{N}])\S/u.test(text)) return true;
+  let flat = text;
+  for (let was = ''; was !== flat; ) [was, flat] = [flat, flat.replace(/\([^()]*\)|\[[^[\]]*\]/g, '')];
+  // an unclosed bracket holds the rest
+  flat = flat.replace(/[([].*$/s, '');
+  const words = flat.split(/\s+/).filter((w) => w !== '');
+  return words.some((w, i) => {
+    if (!w.endsWith('.') || w.endsWith('..')) return false;
+    const stem = w.slice(0, -1).replace(/^[^\p{L}\p{N}]+/u, '');
+    if (/^\p{L}$/u.test(stem) || stem.includes('.') || NO_END_AFTER.includes(stem)) return false;
+    const next = words[i + 1];
+    return next === undefined || !/^[\p{Ll}\p{N}]/u.test(next);
+  });
+}
+
+/** Whether a "(film)" or bare page is another film's: its lead or short description gives a year more than 2 from the film's. */
+function anotherYear(year: number | null, text: string | null | undefined, description: string | null | undefined): boolean {
+  if (year === null) return false;
+  const lead = (text ?? '').trim();
+  const said = YEAR_SAID.exec(lead);
+  const leadYear = said && !sentenceEndsIn(lead.slice(0, said.index)) ? Number(said[1]) : null;
+  const described = /^(\d{4})(?![\p{L}\p{N}])/u.exec((description ?? '').trim());
+  return [leadYear, described ? Number(described[1]) : null].some((y) => y !== null && Math.abs(y - year) > 2);
+}
+
 const prose = (text: string | null | undefined): string | null => {
   const t = text?.trim();
   return t && judgeAbstract(t) === 'prose' ? t : null;
@@ -198,14 +258,17 @@ export function expectedMatches(films: readonly Film[], world: World, options: O
       const candidates = [...(f.year !== null ? [`${T} (${f.year} film)`] : []), `${T} (film)`, T];
       for (const c of candidates) {
         const bare = c === T;
+        const dated = c === `${T} (${f.year} film)`;
         const d = dump.get(c);
         if (d) {
           if (d.abstract !== null && judgeAbstract(d.abstract) === 'disambiguation') continue;
           if (bare && !(d.abstract !== null && FILM.test(d.abstract))) continue;
+          if (!dated && anotherYear(f.year, d.abstract, null)) continue;
           return { filmId: f.id, method: 'title', title: c, url: d.url, ...abstractOf(c) };
         }
         const r = live(c);
         if (r === null || r.page.disambiguation) continue;
+        if (!dated && anotherYear(f.year, r.page.extract, r.page.description)) continue;
         if (bare && !FILM.test(r.page.description ?? '') && !FILM.test(r.page.extract ?? '')) continue;
         return { filmId: f.id, method: 'title', title: r.title, url: urlFromKey(r.title), ...abstractOf(r.title) };
       }
