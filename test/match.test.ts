@@ -131,16 +131,19 @@ describe('one rule for the dump and the live wiki', () => {
     assert.deepEqual([m.method, m.title, m.abstractSource], ['title', 'Heat', 'dump']);
   });
 
-  test('the dump is asked first; a title it lacks is asked of the wiki, one question at a time', () => {
+  test('the dump is asked first; what it lacks is asked of the wiki: whether each candidate exists at once, the decisions in order', () => {
     const p = new Map<string, WikiPage>([['Heat (1995 film)', { key: 'Heat (1995 film)', url: 'u2', abstract: '| producer =' }]]);
     // the dump holds the first candidate: no lookup, only its intro for the abstract (its dump abstract is residue)
     const q1 = liveQuestions({ films: [heat], wikidata: new Map(), pages: p, live: new Map() });
     assert.deepEqual([[...q1.lookup], [...q1.decide], [...q1.abstract]], [[], [], ['Heat (1995 film)']]);
-    // the dump holds nothing: the first candidate only, then the next once the first is answered
+    // the dump holds nothing: every candidate's lookup at once, and the ones still open once the first is answered
     const q2 = liveQuestions({ films: [heat], wikidata: new Map(), pages: new Map(), live: new Map() });
-    assert.deepEqual([...q2.lookup], ['Heat (1995 film)']);
+    assert.deepEqual([...q2.lookup], ['Heat (1995 film)', 'Heat (film)', 'Heat']);
     const q3 = liveQuestions({ films: [heat], wikidata: new Map(), pages: new Map(), live: new Map([['Heat (1995 film)', { kind: 'missing' }]]) });
-    assert.deepEqual([...q3.lookup], ['Heat (film)']);
+    assert.deepEqual([...q3.lookup], ['Heat (film)', 'Heat']);
+    // a candidate the dump holds is never asked of the wiki
+    const inDump = new Map<string, WikiPage>([['Heat', { key: 'Heat', url: 'u0', abstract: 'Heat is a 1995 American crime film.' }]]);
+    assert.deepEqual([...liveQuestions({ films: [heat], wikidata: new Map(), pages: inDump, live: new Map() }).lookup], ['Heat (1995 film)', 'Heat (film)']);
     // a bare title whose short description does not say film: its intro decides
     const live = new Map<string, LivePage>([
       ['Heat (1995 film)', { kind: 'missing' }],
@@ -279,9 +282,9 @@ describe('the year check: a "(film)" or bare page that gives another year is ano
     const dolittle = film('Doctor Dolittle', 1998);
     const ask = (live: Map<string, LivePage>) => liveQuestions({ films: [dolittle], wikidata: new Map(), pages: new Map(), live });
     const live = new Map<string, LivePage>([['Doctor Dolittle (1998 film)', { kind: 'missing' }]]);
-    assert.deepEqual([[...ask(live).lookup], [...ask(live).decide]], [['Doctor Dolittle (film)'], []], 'a lookup first: a missing title takes no extract');
+    assert.deepEqual([[...ask(live).lookup], [...ask(live).decide]], [['Doctor Dolittle (film)', 'Doctor Dolittle'], []], 'lookups first: a missing title takes no extract');
     live.set('Doctor Dolittle (film)', article('Doctor Dolittle (film)', { description: 'film by Richard Fleischer' }));
-    assert.deepEqual([[...ask(live).lookup], [...ask(live).decide]], [[], ['Doctor Dolittle (film)']], 'it exists: its intro');
+    assert.deepEqual([[...ask(live).lookup], [...ask(live).decide]], [['Doctor Dolittle'], ['Doctor Dolittle (film)']], 'it exists: its intro');
     live.set('Doctor Dolittle (film)', article('Doctor Dolittle (film)', { description: 'film by Richard Fleischer', extract: leads.get('Doctor Dolittle (film)')!.extract }));
     assert.deepEqual([...ask(live).lookup], ['Doctor Dolittle'], 'a 1967 film: the next candidate');
     live.set('Doctor Dolittle', { kind: 'missing' });

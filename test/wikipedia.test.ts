@@ -337,7 +337,7 @@ describe('the title rule on the live wiki', () => {
 
   test('with a fault on every first try, the same matches', async () => {
     const kinds: ApiFault[] = [{ kind: 'maxlag', lag: 6, retryAfter: '0' }, { kind: 'status', status: 503, retryAfter: '0' }, { kind: 'reset' }, { kind: 'malformed' }, { kind: 'status', status: 429, retryAfter: '0' }];
-    const server = await serve({ faults: (r: RecordedRequest) => (r.attempt === 1 ? kinds[r.n % kinds.length] : null) });
+    const server = await serve({ faults: (r: RecordedRequest) => (r.attempt === 1 ? kinds[(r.n - 1) % kinds.length] : null) });
     const { rows } = await matchLive(server.endpoint, await tempDir());
     assert.deepEqual(rows, expectedMatches(FILMS, WORLD, { wikidata: false, wiki: true }));
     assert.ok(server.requests.some((r) => r.apiError === 'maxlag'), 'a maxlag error was played');

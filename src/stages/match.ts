@@ -195,9 +195,8 @@ class Decider {
 
   /**
    * What the wiki says of a key. Undefined when it has not been asked yet:
-   * the question is noted, and the caller waits for the answer (one question
-   * at a time per film, so that a film asks for no title past its match).
-   * Without a live wiki (dump only), every title is `unknown`.
+   * the question is noted, and the caller waits for the answer. Without a
+   * live wiki (dump only), every title is `unknown`.
    */
   private live(key: string, want: keyof LiveQuestions): LivePage | undefined {
     const title = normalizeTitle(key);
@@ -257,10 +256,7 @@ class Decider {
   /** The title rule: the first candidate that is the film's page, in the dump or else on the wiki. */
   private byTitle(film: Film): FilmMatch {
     const candidates = titleCandidates(film);
-    // Whether each candidate exists is asked at once, not one request after another: lookups
-    // ride free beside the extracts a request carries, and the film's turn comes sooner.
-    if (this.input.live !== undefined) for (const c of candidates) if (!this.input.pages.has(c.key)) this.live(c.key, 'lookup');
-    for (const candidate of candidates) {
+    for (const [i, candidate] of candidates.entries()) {
       const page = this.input.pages.get(candidate.key);
       if (page) {
         // the dump decides what it holds
@@ -268,7 +264,12 @@ class Decider {
         return this.matched(film, 'title', candidate.key, page.url, page);
       }
       const live = this.livePageOfFilm(film, candidate);
-      if (live === 'waiting') return none(film);
+      if (live === 'waiting') {
+        // Whether each later candidate exists is asked now too, not one request after another:
+        // lookups ride free beside the extracts a request carries, and the film decides sooner.
+        for (const later of candidates.slice(i + 1)) if (!this.input.pages.has(later.key)) this.live(later.key, 'lookup');
+        return none(film);
+      }
       if (live === 'next') continue;
       this.online.add(film.id);
       return this.matched(film, 'title', live.title, urlFromKey(live.title), this.input.pages.get(live.title));
