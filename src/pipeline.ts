@@ -17,9 +17,10 @@ import { runAbstracts } from './stages/abstracts.js';
 import { runLoad } from './stages/load.js';
 import { liveQuestions, runMatch, titleKeys, type MatchInput, type MatchResult } from './stages/match.js';
 import { checkMetadataFile, runMetadata } from './stages/metadata.js';
+import { runMoney } from './stages/money.js';
 import { runWikidata } from './stages/wikidata.js';
 import { runWikipedia } from './stages/wikipedia.js';
-import type { AbstractsReport, ArticleRef, Film, FilmRecord, RunReport, WikidataReport, WikipediaReport } from './types.js';
+import type { AbstractsReport, ArticleRef, Film, MoneyStatement, FilmRecord, RunReport, WikidataReport, WikipediaReport } from './types.js';
 import type { Ui } from './ui.js';
 
 export interface TopFilmRow {
@@ -78,6 +79,8 @@ type Timed = <T>(stage: string, work: () => Promise<T>) => Promise<T>;
 
 interface FoundPages {
   matches: MatchResult;
+  /** IMDb id -> its items' money statements, for the ids Wikidata answered */
+  statements: Map<string, MoneyStatement[]>;
   wikidata: WikidataReport;
   abstracts: AbstractsReport;
   wikipedia: WikipediaReport;
@@ -141,6 +144,7 @@ async function findPages(config: RunConfig, films: Film[], files: string[], ui: 
   const input: MatchInput = { films, wikidata: wikidata.articles, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb, live: wiki.answers };
   return {
     matches: runMatch(input),
+    statements: wikidata.money,
     wikipedia: wiki.report,
     wikidata: wikidata.report,
     abstracts: scan?.report ?? { files: 0, bytes: 0, docs: 0, threads: config.threads, malformed_docs: 0 },
@@ -201,7 +205,8 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
     checkAborted(signal);
 
     const found = await findPages(config, films, abstractFiles, ui, signal, timed);
-    const records: FilmRecord[] = films.map((film, i) => ({ ...film, match: found.matches.matches[i]! }));
+    const money = await timed('money', () => runMoney(films, found.statements, { status: found.wikidata.status }));
+    const records: FilmRecord[] = films.map((film, i) => ({ ...film, match: found.matches.matches[i]!, money: money.verdicts[i]! }));
 
     const report: RunReport = {
       version: VERSION,
@@ -212,6 +217,7 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
       wikipedia: found.wikipedia,
       matches: found.matches.report,
       rejected_abstracts: found.matches.rejectedAbstracts,
+      money: money.report,
       load: { films: 0, genres: 0, film_genres: 0, production_companies: 0, film_production_companies: 0 },
       timings_ms: timings,
     };

@@ -98,9 +98,46 @@ export interface FilmMatch {
   abstractSource: AbstractSource | null;
 }
 
+/**
+ * A statement of a film's money on Wikidata (SPEC section 4a), from any of the
+ * items with the film's IMDb id: cost (P2130), budget (P2769), box office (P2142).
+ */
+export interface MoneyStatement {
+  property: 'P2130' | 'P2769' | 'P2142';
+  rank: 'preferred' | 'normal' | 'deprecated';
+  /** the amount's lexical form as the service gave it (`60000`, `+60000`, `8000000.00`, `1.5E7`) */
+  amount: string;
+  /** the unit's Q-id: Q4917 the US dollar, Q199 the unit "1" (no unit) */
+  unit: string;
+  /** the unit's ISO 4217 code (its P498), or null when it has none */
+  currency: string | null;
+  /** the statement's "valid in place" (P3005) qualifiers, Q-ids */
+  places: string[];
+}
+
+export type MoneyCheck = 'confirmed' | 'disputed' | 'unchecked';
+
+/** How one kind of figure compares: within a factor of 2 of Kaggle's, beyond it, or no Wikidata amount counts. */
+export type MoneyComparison = 'agrees' | 'differs' | 'none';
+
+/** Wikidata's figures for a film beside Kaggle's, and the verdict (SPEC section 4a). */
+export interface MoneyVerdict {
+  /** the counting amounts, in US dollars, rounded half away from zero; null when none counts */
+  wikidataBudget: number | null;
+  wikidataRevenue: number | null;
+  budget: MoneyComparison;
+  revenue: MoneyComparison;
+  check: MoneyCheck;
+  /** a disputed film's largest max(kaggle/wikidata, wikidata/kaggle) among the kinds that differ; else null */
+  factor: number | null;
+  /** an amount was left out for its currency (no rate for it in the film's year) */
+  otherCurrency: boolean;
+}
+
 /** A film with everything the load stage writes. */
 export interface FilmRecord extends Film {
   match: FilmMatch;
+  money: MoneyVerdict;
 }
 
 // ---- run report (SPEC section 6); keys are the report's own, in snake_case ----
@@ -166,6 +203,19 @@ export interface WikipediaReport {
   missing: number;
 }
 
+/** The second opinion on the money (SPEC sections 4a and 6). */
+export interface MoneyReport {
+  /** Wikidata's: where the figures came from */
+  status: 'ok' | 'offline' | 'unavailable';
+  confirmed: number;
+  disputed: number;
+  unchecked: number;
+  /** films with an amount left out for its currency */
+  other_currency: number;
+  /** the rate table and its version, or "none" */
+  conversion: string;
+}
+
 export interface LoadReport {
   films: number;
   genres: number;
@@ -185,6 +235,7 @@ export interface RunReport {
   matches: MatchesReport;
   /** abstracts of matched pages that were refused as not prose, by reason */
   rejected_abstracts: RejectedAbstracts;
+  money: MoneyReport;
   load: LoadReport;
   timings_ms: Record<string, number>;
 }

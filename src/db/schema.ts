@@ -37,7 +37,10 @@ CREATE TABLE ${s}.films (
   wikipedia_title text,
   wikipedia_abstract text,
   wikipedia_match text NOT NULL CHECK (wikipedia_match IN ('wikidata', 'cirrus', 'title', 'none')),
-  abstract_source text CHECK (abstract_source IN ('dump', 'api', 'cirrus'))
+  abstract_source text CHECK (abstract_source IN ('dump', 'api', 'cirrus')),
+  wikidata_budget bigint,
+  wikidata_revenue bigint,
+  money_check text NOT NULL CHECK (money_check IN ('confirmed', 'disputed', 'unchecked'))
 );
 CREATE TABLE ${s}.genres (
   id integer PRIMARY KEY,
@@ -73,9 +76,10 @@ SELECT t.name AS ${label},
        avg(t.ratio) AS mean_ratio,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ratio) AS median_ratio,
        sum(t.budget)::bigint AS total_budget,
-       sum(t.revenue)::bigint AS total_revenue
+       sum(t.revenue)::bigint AS total_revenue,
+       (count(*) FILTER (WHERE t.money_check = 'disputed'))::integer AS disputed
 FROM (
-  SELECT DISTINCT n.name, f.id, f.ratio, f.budget, f.revenue
+  SELECT DISTINCT n.name, f.id, f.ratio, f.budget, f.revenue, f.money_check
   FROM ${s}.${names} n
   JOIN ${s}.${links} l ON l.${key} = n.id
   JOIN ${s}.films f ON f.id = l.film_id

@@ -1,8 +1,9 @@
 /**
- * The Wikidata stage (SPEC sections 4.1 and 8): asks the Wikidata Query
+ * The Wikidata stage (SPEC sections 4.1, 4a and 8): asks the Wikidata Query
  * Service which English Wikipedia articles are about the items with each
- * IMDb id (`wdt:P345`), in batches of `VALUES`, with a cache in the data
- * directory so that a rerun asks only for what it lacks.
+ * IMDb id (`wdt:P345`), and those items' budget and box-office statements,
+ * in batches of `VALUES` (one query a batch for both), with a cache in the
+ * data directory so that a rerun asks only for what it lacks.
  *
  * The answers are the authority for matching; the matcher (not this stage)
  * chooses among several articles for one id. When the service cannot be
@@ -15,7 +16,7 @@ import { runWorkers } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
 import { keyFromUrl, WIKI_URL_PREFIX } from '../keys.js';
-import type { ArticleRef, WikidataReport } from '../types.js';
+import type { ArticleRef, MoneyStatement, WikidataReport } from '../types.js';
 import type { Ui } from '../ui.js';
 
 /** An English Wikipedia article as Wikidata names it. */
@@ -52,6 +53,11 @@ interface WikidataResult {
    * in the cache, or the service was unavailable).
    */
   articles: Map<string, WikiArticle[]>;
+  /**
+   * imdb id -> the budget and box-office statements of its items (SPEC 4a);
+   * an empty array: none. Absent when not answered, as for `articles`.
+   */
+  money: Map<string, MoneyStatement[]>;
   report: WikidataReport;
 }
 
@@ -75,21 +81,49 @@ const IMDB_TITLE_ID = /^tt\d+$/;
 interface CacheEntry {
   /** article URLs as Wikidata gave them; [] when it has none */
   articles: string[];
+  /** the items' money statements; an entry written before they were asked has none and is asked again */
+  money: MoneyStatement[];
   /** when it was fetched (ISO 8601) */
   fetched: string;
 }
 
+const MONEY_PROPERTIES = ['P2130', 'P2769', 'P2142'] as const;
+const RANKS = { PreferredRank: 'preferred', NormalRank: 'normal', DeprecatedRank: 'deprecated' } as const;
+const ENTITY = 'http://www.wikidata.org/entity/';
+const ONTOLOGY = 'http://wikiba.se/ontology#';
 
-/** The query for one batch: every English Wikipedia article about an item with one of these IMDb ids. */
+/**
+ * The query for one batch: every English Wikipedia article about an item
+ * with one of these IMDb ids, and every cost (P2130), budget (P2769) and box
+ * office (P2142) statement of those items, through the full statement (rank,
+ * amount, unit and its ISO code, "valid in place" qualifiers): `wdt:` would
+ * keep only the best rank's bare amount, without its unit.
+ */
 export function buildQuery(ids: string[]): string {
   return [
+    'PREFIX wd: <http://www.wikidata.org/entity/>',
     'PREFIX wdt: <http://www.wikidata.org/prop/direct/>',
+    'PREFIX p: <http://www.wikidata.org/prop/>',
+    'PREFIX psv: <http://www.wikidata.org/prop/statement/value/>',
+    'PREFIX pq: <http://www.wikidata.org/prop/qualifier/>',
+    'PREFIX wikibase: <http://wikiba.se/ontology#>',
     'PREFIX schema: <http://schema.org/>',
-    'SELECT ?imdb ?article WHERE {',
+    'SELECT ?imdb ?article ?statement ?property ?rank ?amount ?unit ?currency ?place WHERE {',
     `  VALUES ?imdb { ${ids.map((id) => `"${id}"`).join(' ')} }`,
     '  ?item wdt:P345 ?imdb .',
-    '  ?article schema:about ?item ;',
-    '           schema:isPartOf <https://en.wikipedia.org/> .',
+    '  {',
+    '    ?article schema:about ?item ;',
+    '             schema:isPartOf <https://en.wikipedia.org/> .',
+    '  } UNION {',
+    `    VALUES (?property ?claim ?value) { ${MONEY_PROPERTIES.map((p) => `("${p}" p:${p} psv:${p})`).join(' ')} }`,
+    '    ?item ?claim ?statement .',
+    '    ?statement ?value ?node ;',
+    '               wikibase:rank ?rank .',
+    '    ?node wikibase:quantityAmount ?amount ;',
+    '          wikibase:quantityUnit ?unit .',
+    '    OPTIONAL { ?unit wdt:P498 ?currency . }',
+    '    OPTIONAL { ?statement pq:P3005 ?place . }',
+    '  }',
     '}',
   ].join('\n');
 }
@@ -105,12 +139,29 @@ function articlesOf(urls: Iterable<string>): WikiArticle[] {
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
+/** What one batch says of each IMDb id asked. */
+export interface BatchAnswer {
+  /** article URLs, as given */
+  articles: string[];
+  money: MoneyStatement[];
+}
+
+const suffix = (iri: string | undefined, prefix: string): string | null => (iri?.startsWith(prefix) ? iri.slice(prefix.length) : null);
+
+/** A binding's value of `name` when it has that type; undefined otherwise. */
+function value(binding: Record<string, { type?: unknown; value?: unknown } | undefined>, name: string, type: 'uri' | 'literal'): string | undefined {
+  const v = binding[name];
+  return v?.type === type && typeof v.value === 'string' ? v.value : undefined;
+}
+
 /**
- * SPARQL JSON results -> imdb id -> article URLs, for the ids asked (each of
- * them present, with [] when no binding names it). Throws SPARQL_BAD_RESPONSE
- * when the body is not SPARQL JSON results.
+ * SPARQL JSON results -> imdb id -> its articles and money statements, for
+ * the ids asked (each of them present; empty lists when no binding names it).
+ * A statement comes in one row per qualifier value (and per ISO code of its
+ * unit): the rows are merged. Throws SPARQL_BAD_RESPONSE when the body is not
+ * SPARQL JSON results.
  */
-export function parseResults(body: string, asked: string[], input?: string): Map<string, string[]> {
+export function parseResults(body: string, asked: string[], input?: string): Map<string, BatchAnswer> {
   let doc: unknown;
   try {
     doc = JSON.parse(body);
@@ -121,16 +172,51 @@ export function parseResults(body: string, asked: string[], input?: string): Map
   if (!Array.isArray(bindings)) {
     throw new TrueFilmError('SPARQL_BAD_RESPONSE', 'malformed SPARQL results: no results.bindings list', { input });
   }
-  const answers = new Map<string, string[]>(asked.map((id) => [id, []]));
+  const answers = new Map<string, BatchAnswer>(asked.map((id) => [id, { articles: [], money: [] }]));
+  const statements = new Map<string, MoneyStatement>();
   for (const binding of bindings) {
-    const b = binding as { imdb?: { value?: unknown }; article?: { value?: unknown } } | null;
-    const id = b?.imdb?.value;
-    const url = b?.article?.value;
-    if (typeof id !== 'string' || typeof url !== 'string') continue;
-    answers.get(id)?.push(url);
+    if (binding === null || typeof binding !== 'object') continue;
+    const b = binding as Record<string, { type?: unknown; value?: unknown } | undefined>;
+    const answer = answers.get(value(b, 'imdb', 'literal') ?? '');
+    if (answer === undefined) continue;
+    const article = value(b, 'article', 'uri');
+    if (article !== undefined) answer.articles.push(article);
+    const statement = value(b, 'statement', 'uri');
+    if (statement === undefined) continue;
+    const property = value(b, 'property', 'literal') as MoneyStatement['property'] | undefined;
+    const rank = RANKS[suffix(value(b, 'rank', 'uri'), ONTOLOGY) as keyof typeof RANKS];
+    const amount = value(b, 'amount', 'literal');
+    const unit = suffix(value(b, 'unit', 'uri'), ENTITY);
+    if (property === undefined || !MONEY_PROPERTIES.includes(property) || rank === undefined || amount === undefined || unit === null) continue;
+    const currency = value(b, 'currency', 'literal') ?? null;
+    const place = suffix(value(b, 'place', 'uri'), ENTITY);
+    let s = statements.get(statement);
+    if (s === undefined) {
+      s = { property, rank, amount, unit, currency, places: [] };
+      statements.set(statement, s);
+      answer.money.push(s);
+    }
+    // a unit with several ISO codes: the first in order, so that every answer reads alike
+    if (currency !== null && (s.currency === null || currency < s.currency)) s.currency = currency;
+    if (place !== null && !s.places.includes(place)) s.places.push(place);
   }
+  for (const answer of answers.values()) for (const s of answer.money) s.places.sort();
   return answers;
 }
+
+const isStatement = (raw: unknown): raw is MoneyStatement => {
+  const s = raw as Partial<MoneyStatement> | null;
+  return (
+    s !== null &&
+    MONEY_PROPERTIES.includes(s.property as MoneyStatement['property']) &&
+    Object.values(RANKS).includes(s.rank as MoneyStatement['rank']) &&
+    typeof s.amount === 'string' &&
+    typeof s.unit === 'string' &&
+    (s.currency === null || typeof s.currency === 'string') &&
+    Array.isArray(s.places) &&
+    s.places.every((p) => typeof p === 'string')
+  );
+};
 
 function cacheSpec(dataDir: string): CacheSpec<CacheEntry> {
   return {
@@ -141,7 +227,8 @@ function cacheSpec(dataDir: string): CacheSpec<CacheEntry> {
     validate(id, raw) {
       const entry = raw as Partial<CacheEntry> | null;
       if (!IMDB_TITLE_ID.test(id) || !Array.isArray(entry?.articles) || !entry.articles.every((u) => typeof u === 'string')) return null;
-      return { articles: entry.articles, fetched: typeof entry.fetched === 'string' ? entry.fetched : '' };
+      if (!Array.isArray(entry.money) || !entry.money.every(isStatement)) return null;
+      return { articles: entry.articles, money: entry.money, fetched: typeof entry.fetched === 'string' ? entry.fetched : '' };
     },
   };
 }
@@ -160,16 +247,19 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
   const ids = [...new Set(imdbIds.filter((id) => IMDB_TITLE_ID.test(id)))];
   const report: WikidataReport = { status: options.offline ? 'offline' : 'ok', ids: ids.length, resolved: 0, requests: 0, retries: 0, cache_hits: 0 };
   const articles = new Map<string, WikiArticle[]>();
+  const money = new Map<string, MoneyStatement[]>();
   const finish = (): WikidataResult => {
     for (const list of articles.values()) if (list.length > 0) report.resolved++;
-    return { articles, report };
+    return { articles, money, report };
   };
 
   const cached = ids.length > 0 ? await readCache(cache, ui) : new Map<string, CacheEntry>();
   const hits = new Map<string, WikiArticle[]>();
   for (const id of ids) {
     const entry = cached.get(id);
-    if (entry) hits.set(id, articlesOf(entry.articles));
+    if (entry === undefined) continue;
+    hits.set(id, articlesOf(entry.articles));
+    money.set(id, entry.money);
   }
   for (const [id, list] of hits) articles.set(id, list);
   report.cache_hits = hits.size;
@@ -202,9 +292,10 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
     );
     const now = new Date().toISOString();
     const known = new Map<string, WikiArticle[]>();
-    for (const [id, urls] of answers) {
-      fetched.set(id, { articles: urls, fetched: now });
-      known.set(id, articlesOf(urls));
+    for (const [id, answer] of answers) {
+      fetched.set(id, { ...answer, fetched: now });
+      known.set(id, articlesOf(answer.articles));
+      money.set(id, answer.money);
     }
     return known;
   };

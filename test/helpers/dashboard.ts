@@ -9,7 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startDashboard, type RunningDashboard } from '../../src/dashboard/command.js';
 import { runLoad } from '../../src/stages/load.js';
-import type { FilmMatch, FilmRecord, NamedRef } from '../../src/types.js';
+import type { FilmMatch, FilmRecord, MoneyVerdict, NamedRef } from '../../src/types.js';
 import { MAIN, ROOT, SAMPLE, cleanEnv, runCli } from './cli.js';
 import { freshDatabase, type TestDatabase, type TestServer } from './pg.js';
 import { quiet } from './recorder.js';
@@ -54,6 +54,7 @@ interface FilmSpec {
   genres?: NamedRef[];
   companies?: NamedRef[];
   match?: Partial<FilmMatch>;
+  money?: Partial<MoneyVerdict>;
 }
 
 /** FilmRecords ranked as the metadata stage ranks them: ratio descending, then id. */
@@ -85,6 +86,7 @@ function films(specs: FilmSpec[]): FilmRecord[] {
       abstractSource: null,
       ...s.match,
     },
+    money: { wikidataBudget: null, wikidataRevenue: null, budget: 'none', revenue: 'none', check: 'unchecked', factor: null, otherCurrency: false, ...s.money },
   }));
 }
 
