@@ -7,8 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { whenAborted } from './concurrency.js';
 import { parseCommandLine, VERSION, type DbConfig, type RunConfig } from './config.js';
 import { TrueFilmError, describeError, exitStatusFor } from './errors.js';
-import { formatCount, formatMoney, formatRatio, maskUrl, textTable } from './format.js';
-import type { PipelineResult } from './pipeline.js';
+import { maskUrl } from './format.js';
 import { createUi, type Ui } from './ui.js';
 
 const SIGNAL_STATUS: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -34,60 +33,10 @@ function trapSignals(controller: AbortController, current: () => { ui: Ui; stopp
   return { signal: () => received };
 }
 
-/** "Wikipedia matches: 950 by Wikidata, 40 by title (35 online), 10 none; 985 with an abstract (960 from the live wiki, 25 from the dump)." */
-function matchLine({ report, films }: PipelineResult): string {
-  const m = report.matches;
-  const live = report.wikipedia.status !== 'offline' || m.title_online > 0 || m.abstract_online > 0;
-  const from = (source: string): number => films.filter((f) => f.match.abstractSource === source).length;
-  const sources = [
-    [from('api'), 'from the live wiki'],
-    [from('dump'), 'from the dump'],
-    [from('cirrus'), 'from the CirrusSearch dump'],
-  ].flatMap(([n, where]) => (n === 0 ? [] : [`${formatCount(n as number)} ${where}`]));
-  return (
-    `Wikipedia matches: ${formatCount(m.wikidata)} by Wikidata, ` +
-    (m.cirrus > 0 ? `${formatCount(m.cirrus)} by CirrusSearch, ` : '') +
-    `${formatCount(m.title)} by title${live ? ` (${formatCount(m.title_online)} online)` : ''}, ${formatCount(m.none)} none; ` +
-    `${formatCount(m.with_abstract)} with an abstract${sources.length > 0 ? ` (${sources.join(', ')})` : ''}.`
-  );
-}
-
-function printSummary(result: PipelineResult): void {
-  const { report, top } = result;
-  const m = report.metadata;
-  const lines = [
-    '',
-    `Loaded ${formatCount(report.load.films)} films, ${report.load.genres} genres, ${report.load.production_companies} production companies.`,
-    `CSV: ${formatCount(m.rows)} rows, ${m.malformed} malformed, ${m.duplicates} duplicate${m.duplicates === 1 ? '' : 's'}, ${formatCount(m.eligible)} eligible, ${formatCount(m.selected)} selected` +
-      (m.bad_literals > 0 ? `, ${m.bad_literals} unparseable genre/company lists` : ''),
-    matchLine(result),
-    '',
-    top.length === 0
-      ? 'No film qualified: check --min-budget and the input.'
-      : textTable(
-          ['rank', 'title', 'year', 'budget', 'revenue', 'ratio'],
-          top.map((r) => [
-            String(r.rank),
-            r.title.length > 40 ? r.title.slice(0, 39) + '…' : r.title,
-            r.year === null ? '' : String(r.year),
-            formatMoney(Number(r.budget)),
-            formatMoney(Number(r.revenue)),
-            formatRatio(r.ratio),
-          ]),
-          'r__rrr',
-        ),
-    '',
-    `The data is in ${maskUrl(result.url)}`,
-    result.embedded
-      ? 'Open it: npm run db (prints the URL for psql, keeps the server up) · npm run dashboard (http://127.0.0.1:8502/)'
-      : 'Open it: psql "$DATABASE_URL" · npm run dashboard (http://127.0.0.1:8502/)',
-  ];
-  process.stdout.write(lines.join('\n') + '\n');
-}
-
 async function commandRun(config: RunConfig, ui: Ui, signal: AbortSignal): Promise<void> {
   // loaded here, not at the top: --version and --help need none of pg, piscina, undici
   const { runPipeline } = await import('./pipeline.js');
+  const { printSummary } = await import('./summary.js');
   const result = await runPipeline(config, ui, signal);
   if (config.report) {
     await writeFile(config.report, JSON.stringify(result.report, null, 2) + '\n').catch((err: unknown) => {

@@ -20,7 +20,7 @@ import { checkMetadataFile, runMetadata } from './stages/metadata.js';
 import { runMoney } from './stages/money.js';
 import { runWikidata } from './stages/wikidata.js';
 import { runWikipedia } from './stages/wikipedia.js';
-import type { AbstractsReport, ArticleRef, Film, MoneyStatement, FilmRecord, RunReport, WikidataReport, WikipediaReport } from './types.js';
+import type { AbstractsReport, ArticleRef, Film, MoneyCheck, MoneyStatement, FilmRecord, RunReport, WikidataReport, WikipediaReport } from './types.js';
 import type { Ui } from './ui.js';
 
 export interface TopFilmRow {
@@ -31,6 +31,7 @@ export interface TopFilmRow {
   revenue: string;
   ratio: number;
   wikipedia_match: string;
+  money_check: MoneyCheck;
 }
 
 export interface PipelineResult {
@@ -224,7 +225,7 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
     checkAborted(signal);
     report.load = await timed('load', () => runLoad(records, { client, url: db.url, ui, report, signal, beforeSwap: hooks.beforeSwap }));
     const top = await client
-      .query<TopFilmRow>('SELECT rank, title, year, budget, revenue, ratio, wikipedia_match FROM films ORDER BY rank LIMIT 10')
+      .query<TopFilmRow>('SELECT rank, title, year, budget, revenue, ratio, wikipedia_match, money_check FROM films ORDER BY rank LIMIT 10')
       .then((r) => r.rows);
     timings.total = Date.now() - started;
     return { report, films: records, url: db.url, embedded: db.embedded !== null, top };
