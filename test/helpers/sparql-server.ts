@@ -22,8 +22,8 @@
  * wait (to hold requests in flight) before it answers. Every request is
  * recorded with the server's own timestamps and the number in flight.
  */
-import { Store } from 'oxigraph';
 import type http from 'node:http';
+import { Store } from 'oxigraph';
 import { playFault, startFaultServer, type BaseRecord, type Fault, type FaultServerState } from './fault-server.js';
 import { itemsFromTable, toNTriples, type Item } from './wikidata-rdf.js';
 
@@ -57,7 +57,7 @@ export interface SparqlServer extends FaultServerState<RecordedRequest> {
 
 const VALUES = /VALUES\s+\?\w+\s*\{([^}]*)\}/i;
 
-/** The string literals of the query's VALUES block. */
+/** The string literals of the query's first one-variable VALUES block: recorded for the tests that count the ids sent. */
 function valuesOf(query: string): string[] {
   const m = VALUES.exec(query);
   if (!m) return [];
