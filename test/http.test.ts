@@ -25,14 +25,14 @@ function client(options: HttpClientOptions = {}): HttpClient {
   return new HttpClient({ backoffMs: 5, maxBackoffMs: 20, timeoutMs: 5_000, maxTries: 4, maxTotalMs: 20_000, ...options });
 }
 
-/** A form POST as the SPARQL client sends it; `read` returns the bindings count. */
+/** A form POST as the SPARQL client sends it; `read` returns the bindings count (1 for tt0000001, 0 for an id nobody has). */
 function ask(c: HttpClient, server: SparqlServer, id = 'tt0000001'): Promise<number> {
   return c.request(
     {
       url: server.url,
       method: 'POST',
       headers: { accept: 'application/sparql-results+json', 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ query: `SELECT * WHERE { VALUES ?imdb { "${id}" } }` }).toString(),
+      body: new URLSearchParams({ query: `SELECT ?article WHERE { VALUES ?imdb { "${id}" } ?item wdt:P345 ?imdb . ?article schema:about ?item }` }).toString(),
     },
     (res: HttpResponse) => (JSON.parse(res.body) as { results: { bindings: unknown[] } }).results.bindings.length,
   );
