@@ -97,7 +97,9 @@ const ONTOLOGY = 'http://wikiba.se/ontology#';
  * with one of these IMDb ids, and every cost (P2130), budget (P2769) and box
  * office (P2142) statement of those items, through the full statement (rank,
  * amount, unit and its ISO code, "valid in place" qualifiers): `wdt:` would
- * keep only the best rank's bare amount, without its unit.
+ * keep only the best rank's bare amount, without its unit. One branch per
+ * property: a predicate bound by VALUES is matched over the whole graph
+ * before the join on ?item (8x slower in oxigraph at 200 ids).
  */
 export function buildQuery(ids: string[]): string {
   return [
@@ -114,15 +116,17 @@ export function buildQuery(ids: string[]): string {
     '  {',
     '    ?article schema:about ?item ;',
     '             schema:isPartOf <https://en.wikipedia.org/> .',
-    '  } UNION {',
-    `    VALUES (?property ?claim ?value) { ${MONEY_PROPERTIES.map((p) => `("${p}" p:${p} psv:${p})`).join(' ')} }`,
-    '    ?item ?claim ?statement .',
-    '    ?statement ?value ?node ;',
-    '               wikibase:rank ?rank .',
-    '    ?node wikibase:quantityAmount ?amount ;',
-    '          wikibase:quantityUnit ?unit .',
-    '    OPTIONAL { ?unit wdt:P498 ?currency . }',
-    '    OPTIONAL { ?statement pq:P3005 ?place . }',
+    ...MONEY_PROPERTIES.flatMap((p) => [
+      '  } UNION {',
+      `    ?item p:${p} ?statement .`,
+      `    ?statement psv:${p} ?node ;`,
+      '               wikibase:rank ?rank .',
+      '    ?node wikibase:quantityAmount ?amount ;',
+      '          wikibase:quantityUnit ?unit .',
+      '    OPTIONAL { ?unit wdt:P498 ?currency . }',
+      '    OPTIONAL { ?statement pq:P3005 ?place . }',
+      `    BIND("${p}" AS ?property)`,
+    ]),
     '  }',
     '}',
   ].join('\n');
