@@ -34,7 +34,7 @@ export function createReader(url: string, poolSize = 4): Reader {
   pool.on('error', () => {});
   let closed: Promise<void> | null = null;
   return {
-    async read(fn) {
+    async read<T>(fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
       let client: pg.PoolClient;
       try {
         client = await pool.connect();
@@ -42,7 +42,10 @@ export function createReader(url: string, poolSize = 4): Reader {
         throw databaseError(err, url, 'connecting');
       }
       try {
-        return await withTransaction(client, () => fn(client), 'BEGIN TRANSACTION READ ONLY');
+        // One snapshot for the whole answer: its statements all see the same load.
+        const read = (): Promise<T> => withTransaction(client, () => fn(client), 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        // A load that changes the tables' shape takes them from their readers; a reader caught in that gets one more try.
+        return await read().catch((err: unknown) => ((err as { code?: string }).code === '40P01' ? read() : Promise.reject(err)));
       } catch (err) {
         throw databaseError(err, url, 'reading the data');
       } finally {
@@ -67,8 +70,14 @@ export interface EmptyState {
 
 export const EMPTY_STATE: EmptyState = { empty: true, message: EMPTY_MESSAGE, hint: EMPTY_HINT };
 
+/** Asks pg_class under the answer's snapshot (to_regclass would see a load committed after it, whose rows the snapshot hides). */
 async function tableExists(client: pg.ClientBase, name: string): Promise<boolean> {
-  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [name]);
+  const [schema, table] = name.split('.');
+  const { rows } = await client.query<{ present: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = $1 AND c.relname = $2) AS present`,
+    [schema, table],
+  );
   return rows[0]!.present;
 }
 

@@ -2,7 +2,8 @@
  * The load stage (SPEC section 5): builds the new tables in a staging schema
  * with COPY, then swaps them for the previous load, all in one transaction on
  * one client. A failure anywhere rolls everything back: the previous load stays
- * readable and untouched.
+ * readable and untouched. The swap replaces rows, not tables (see schema.ts),
+ * so readers neither wait for it nor deadlock with it.
  */
 import type pg from 'pg';
 import { copyRows } from '../db/copy.js';
@@ -13,16 +14,18 @@ import {
   createTablesSql,
   createViewsSql,
   dropLoadSql,
+  loadShape,
   loadsTableSql,
   moveTablesSql,
   quoteIdent,
+  replaceRowsSql,
 } from '../db/schema.js';
 import { TrueFilmError } from '../errors.js';
 import { maskUrl } from '../format.js';
 import type { FilmRecord, LoadReport, NamedRef } from '../types.js';
 import type { Ui } from '../ui.js';
 
-/** How long the swap waits for readers of the previous load's tables. */
+/** How long the swap waits for a session that locks the previous load's tables against writing. */
 const SWAP_LOCK_TIMEOUT_S = 30;
 
 export interface LoadOptions {
@@ -55,6 +58,32 @@ function* links(films: FilmRecord[], pick: (f: FilmRecord) => NamedRef[]): Gener
     const ids = new Set(pick(film).map((r) => r.id));
     for (const id of ids) yield [film.id, id];
   }
+}
+
+/**
+ * Puts the staged tables' rows in `schema`, in the caller's transaction. Tables
+ * of the same shape keep their identity: their rows are replaced (readers keep
+ * reading the old rows until the commit). Otherwise (no load yet, or tables of
+ * an older release) the old tables are dropped and the staged ones moved in:
+ * that takes the tables from their readers for the moment of the swap.
+ */
+async function swap(client: pg.Client, schema: string): Promise<void> {
+  const target = quoteIdent(schema);
+  const shape = loadShape();
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${target}`);
+  const { rows } = await client.query<{ shape: string | null }>(`SELECT obj_description(to_regclass($1), 'pg_class') AS shape`, [
+    `${target}.films`,
+  ]);
+  if (rows[0]?.shape === shape) {
+    await client.query(replaceRowsSql(STAGING_SCHEMA, schema));
+    await client.query(`DROP SCHEMA ${quoteIdent(STAGING_SCHEMA)} CASCADE`);
+    return;
+  }
+  await client.query(dropLoadSql(schema));
+  await client.query(moveTablesSql(STAGING_SCHEMA, schema));
+  await client.query(createViewsSql(schema));
+  await client.query(`COMMENT ON TABLE ${target}.films IS '${shape}'`);
+  await client.query(`DROP SCHEMA ${quoteIdent(STAGING_SCHEMA)}`);
 }
 
 export async function runLoad(films: FilmRecord[], options: LoadOptions): Promise<LoadReport> {
@@ -163,14 +192,8 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
       options.signal?.throwIfAborted();
 
       doing = `replacing the previous load in schema ${schema}`;
-      // Dropping the old tables waits for their readers; a reader that holds
-      // them for long would also stall every reader queued behind us.
       await client.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT_S}s'`);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-      await client.query(dropLoadSql(schema));
-      await client.query(moveTablesSql(STAGING_SCHEMA, schema));
-      await client.query(createViewsSql(schema));
-      await client.query(`DROP SCHEMA ${staging}`);
+      await swap(client, schema);
       await client.query(loadsTableSql(schema));
       await client.query(`INSERT INTO ${quoteIdent(schema)}.${LOADS_TABLE} (films, report) VALUES ($1, $2)`, [
         report.films,
@@ -184,10 +207,10 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
     if ((err as { code?: string }).code === '55P03') {
       throw new TrueFilmError(
         'DB_LOCKED',
-        `the previous load's tables stayed in use for ${SWAP_LOCK_TIMEOUT_S} s while ${doing}; the new load was rolled back`,
+        `the previous load's tables stayed locked for ${SWAP_LOCK_TIMEOUT_S} s while ${doing}; the new load was rolled back`,
         {
           input: maskUrl(options.url),
-          hint: 'A long query or an idle open transaction holds them (see pg_stat_activity); end it and run again.',
+          hint: 'Another session holds a lock on them (LOCK TABLE, a schema change, or an open transaction that wrote to them; see pg_locks and pg_stat_activity): end it and run again.',
           cause: err,
         },
       );
