@@ -9,7 +9,8 @@ import type pg from 'pg';
 import { VERSION, type RunConfig } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { acquireLoadLock } from './db/lock.js';
-import { TrueFilmError } from './errors.js';
+import { prepareDataDir } from './data-dir.js';
+import { TrueFilmError, describeError } from './errors.js';
 import { userAgent } from './http/client.js';
 import { WantedKeys } from './scan/wanted.js';
 import { runAbstracts } from './stages/abstracts.js';
@@ -163,6 +164,12 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
   // fail fast on a missing input, before a database is started for nothing
   await checkMetadataFile(config.metadata);
   const abstractFiles = await abstractInputs(config, ui);
+  if (config.databaseUrl) {
+    // with a database of its own, the data directory only keeps the caches: a run goes on without them
+    await prepareDataDir(config.dataDir, 'the caches of Wikidata and Wikipedia answers').catch((err: unknown) => {
+      ui.warn(`${describeError(err)}\n  This run goes on without keeping its answers: the next one asks the services again.`);
+    });
+  }
 
   // The database starts (or is reached and locked) while the CSV is read.
   let database: Database | null = null;

@@ -3,6 +3,7 @@
  * embedded server in the data directory (started here, stopped on close).
  */
 import type pg from 'pg';
+import { prepareDataDir } from '../data-dir.js';
 import type { Ui } from '../ui.js';
 import { connectClient } from './connect.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
@@ -25,6 +26,7 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (!options.databaseUrl) await prepareDataDir(options.dataDir, 'the embedded PostgreSQL (used when DATABASE_URL is not set) and the caches');
   const embedded = options.databaseUrl
     ? null
     : await startEmbedded(options.dataDir, { ui: options.ui, port: options.embeddedPort });
