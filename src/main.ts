@@ -12,6 +12,12 @@ import type { PipelineResult } from './pipeline.js';
 import { createUi, type Ui } from './ui.js';
 
 const SIGNAL_STATUS: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+/**
+ * How long a command may take to wind down after SIGINT/SIGTERM. Its own
+ * bounds (a cancel, a dropped connection) come first; this one holds whatever
+ * a stopped or frozen server, input or network does.
+ */
+const STOP_DEADLINE_MS = 4000;
 
 /**
  * Aborts `controller` on the first SIGINT/SIGTERM; a second one exits at once.
@@ -29,6 +35,14 @@ function trapSignals(controller: AbortController, current: () => { ui: Ui; stopp
       received = name;
       ui.warn(`${name} received: ${stopping}; press Ctrl-C again to quit at once`);
       controller.abort(new TrueFilmError('INTERRUPTED', `stopped by ${name}`));
+      setTimeout(() => {
+        ui.close();
+        process.stderr.write(
+          `truefilm: stopped by ${name} without waiting any longer for the database to let go; ` +
+            'nothing of this run was committed, and the previous load, if any, is untouched.\n',
+        );
+        process.exit(SIGNAL_STATUS[name]);
+      }, STOP_DEADLINE_MS).unref();
     });
   }
   return { signal: () => received };
@@ -140,13 +154,14 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'db':
         await commandDb(config, ui, controller.signal);
-        return 0;
+        break;
       case 'dashboard': {
         const { commandDashboard } = await import('./dashboard/command.js');
         await commandDashboard(config, ui, controller.signal);
-        return 0;
+        break;
       }
     }
+    // a command stopped by a signal says so in its status, as the shell's own would (130 Ctrl-C, 143 SIGTERM)
     const received = signals.signal();
     return received ? SIGNAL_STATUS[received]! : 0;
   } catch (err) {

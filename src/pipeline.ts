@@ -7,6 +7,7 @@
 import { access } from 'node:fs/promises';
 import type pg from 'pg';
 import { VERSION, type RunConfig } from './config.js';
+import { answered } from './db/connect.js';
 import { openDatabase, type Database } from './db/database.js';
 import { acquireLoadLock } from './db/lock.js';
 import { prepareDataDir } from './data-dir.js';
@@ -176,7 +177,7 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
   const opening = timed('database', async () => {
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ui });
     const client = await database.connect('truefilm run');
-    await acquireLoadLock(client, database.url);
+    await answered(client, database.url, 'taking the load lock', () => acquireLoadLock(client, database!.url));
     return client;
   });
   const reading = timed('metadata', () => runMetadata(config.metadata, { top: config.top, minBudget: config.minBudget, ui }));
@@ -214,9 +215,9 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
     };
     checkAborted(signal);
     report.load = await timed('load', () => runLoad(records, { client, url: db.url, ui, report, signal, beforeSwap: hooks.beforeSwap }));
-    const top = await client
-      .query<TopFilmRow>('SELECT rank, title, year, budget, revenue, ratio, wikipedia_match FROM films ORDER BY rank LIMIT 10')
-      .then((r) => r.rows);
+    const top = await answered(client, db.url, 'reading the top films back', () =>
+      client.query<TopFilmRow>('SELECT rank, title, year, budget, revenue, ratio, wikipedia_match FROM films ORDER BY rank LIMIT 10'),
+    ).then((r) => r.rows);
     timings.total = Date.now() - started;
     return { report, films: records, url: db.url, embedded: db.embedded !== null, top };
   } finally {

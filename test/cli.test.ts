@@ -235,7 +235,7 @@ describe('the embedded PostgreSQL', () => {
 
     child.kill('SIGINT');
     const result = await exited;
-    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.status, 130, result.stderr);
     assert.ok(!pidAlive(pid), 'the server has stopped');
   });
 

@@ -509,7 +509,7 @@ describe('starting and stopping the dashboard', () => {
     assert.deepEqual((await getJson(cli.url, '/healthz')).body, { status: 'ok', data: 'loaded' });
     assert.equal((await getJson(cli.url, '/api/films?limit=1')).body.films[0].rank, 1);
     const { status, stderr } = await cli.stop();
-    assert.equal(status, 0, stderr);
+    assert.equal(status, 130, stderr);
     await assert.rejects(fetch(cli.url), 'nothing listens after Ctrl-C');
   });
 
@@ -520,7 +520,7 @@ describe('starting and stopping the dashboard', () => {
       assert.equal(cli.url, `http://localhost:${port}/`);
       assert.equal((await getJson(`http://127.0.0.1:${port}/`, '/healthz')).status, 200);
     } finally {
-      assert.equal((await cli.stop()).status, 0);
+      assert.equal((await cli.stop()).status, 130);
     }
   });
 
@@ -536,7 +536,7 @@ describe('starting and stopping the dashboard', () => {
       assert.equal(body.empty, true);
       const { status, stderr } = await cli.stop();
       stopped = true;
-      assert.equal(status, 0, stderr);
+      assert.equal(status, 130, stderr);
     } finally {
       if (!stopped) await cli.stop();
     }

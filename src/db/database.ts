@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { prepareDataDir } from '../data-dir.js';
 import type { Ui } from '../ui.js';
-import { connectClient } from './connect.js';
+import { connectClient, endClient } from './connect.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
 
 export interface Database {
@@ -44,7 +44,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     },
     close: () =>
       (closed ??= (async () => {
-        await Promise.all([...clients].map((c) => c.end().catch(() => {})));
+        await Promise.all([...clients].map((c) => endClient(c)));
         await embedded?.stop();
       })()),
   };

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { copyRows } from '../db/copy.js';
-import { databaseError, withClient, withTransaction } from '../db/connect.js';
+import { databaseError, dropConnection, stallTimeoutMs, stalledError, watchProgress, withClient, withTransaction } from '../db/connect.js';
 import {
   STAGING_SCHEMA,
   LOADS_TABLE,
@@ -27,6 +27,8 @@ import type { Ui } from '../ui.js';
 
 /** How long the swap waits for a session that locks the previous load's tables against writing. */
 const SWAP_LOCK_TIMEOUT_S = 30;
+/** How long an interrupted load waits for the server to cancel its statement before it drops the connection. */
+const CANCEL_GRACE_MS = 2000;
 
 export interface LoadOptions {
   client: pg.Client;
@@ -44,6 +46,8 @@ export interface LoadOptions {
    * use it to fail a load on purpose; a thrown error rolls the load back.
    */
   beforeSwap?: (client: pg.Client) => Promise<void>;
+  /** how long the server may go without answering (default: stallTimeoutMs()) */
+  stallMs?: number;
 }
 
 /** Distinct refs by id; the first name seen (in rank order) wins. */
@@ -93,12 +97,21 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
   const task = ui.task('load', 5, 'items');
   let doing = 'preparing the load';
   // Ctrl-C while a statement runs or waits for a lock: cancel it from a second
-  // connection; the transaction then rolls back (no COMMIT is ever sent).
+  // connection; the transaction then rolls back (no COMMIT is ever sent). A
+  // server that does not answer the cancel in time loses the connection, and
+  // rolls back when it notices.
   let pid: number | null = null;
+  let dropping: NodeJS.Timeout | undefined;
   const cancel = (): void => {
     if (pid !== null) void withClient(options.url, (c) => c.query('SELECT pg_cancel_backend($1)', [pid])).catch(() => {});
+    dropping = setTimeout(() => dropConnection(client), CANCEL_GRACE_MS);
   };
   options.signal?.addEventListener('abort', cancel, { once: true });
+  // A server that stops answering (frozen, cut off) fails the load instead of holding it for ever.
+  const stallMs = options.stallMs ?? stallTimeoutMs();
+  const watch = watchProgress(client, stallMs);
+  // a lock wait must end (with the server's own error) well before the server counts as stalled
+  const swapLockTimeoutS = Math.max(1, Math.min(SWAP_LOCK_TIMEOUT_S, Math.floor(stallMs / 2000)));
   try {
     pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     return await withTransaction(client, async () => {
@@ -192,7 +205,7 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
       options.signal?.throwIfAborted();
 
       doing = `replacing the previous load in schema ${schema}`;
-      await client.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT_S}s'`);
+      await client.query(`SET LOCAL lock_timeout = '${swapLockTimeoutS}s'`);
       await swap(client, schema);
       await client.query(loadsTableSql(schema));
       await client.query(`INSERT INTO ${quoteIdent(schema)}.${LOADS_TABLE} (films, report) VALUES ($1, $2)`, [
@@ -204,10 +217,14 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
       return report;
     });
   } catch (err) {
+    if (options.signal?.aborted) {
+      throw new TrueFilmError('INTERRUPTED', `stopped while ${doing}: rolled back, the previous load is untouched`, { cause: err });
+    }
+    if (watch.stalled) throw stalledError(options.url, doing, stallMs);
     if ((err as { code?: string }).code === '55P03') {
       throw new TrueFilmError(
         'DB_LOCKED',
-        `the previous load's tables stayed locked for ${SWAP_LOCK_TIMEOUT_S} s while ${doing}; the new load was rolled back`,
+        `the previous load's tables stayed locked for ${swapLockTimeoutS} s while ${doing}; the new load was rolled back`,
         {
           input: maskUrl(options.url),
           hint: 'Another session holds a lock on them (LOCK TABLE, a schema change, or an open transaction that wrote to them; see pg_locks and pg_stat_activity): end it and run again.',
@@ -215,11 +232,10 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
         },
       );
     }
-    if (options.signal?.aborted) {
-      throw new TrueFilmError('INTERRUPTED', `stopped while ${doing}: rolled back, the previous load is untouched`, { cause: err });
-    }
     throw databaseError(err, options.url, doing);
   } finally {
+    watch.stop();
+    clearTimeout(dropping);
     options.signal?.removeEventListener('abort', cancel);
     task.increment(1);
     task.stop();
