@@ -162,7 +162,7 @@ test('a dashboard whose server is frozen: 503 instead of a hanging request, and 
     await freeze();
     const answer = await fetch(new URL('/api/films?limit=5', dashboard.url));
     assert.equal(answer.status, 503);
-    assert.match((await answer.json()).error, /The database is not available right now/);
+    assert.match(((await answer.json()) as { error: string }).error, /The database is not available right now/);
     dashboard.child.kill('SIGTERM');
     const { status, stderr } = await dashboard.stop();
     assert.equal(status, 143, stderr);
