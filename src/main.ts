@@ -4,7 +4,6 @@
  * the status of SPEC section 2. The only place that exits.
  */
 import { writeFile } from 'node:fs/promises';
-import { whenAborted } from './concurrency.js';
 import { parseCommandLine, VERSION, type DbConfig, type RunConfig } from './config.js';
 import { TrueFilmError, describeError, exitStatusFor } from './errors.js';
 import { formatCount, formatMoney, formatRatio, maskUrl, textTable } from './format.js';
@@ -111,23 +110,30 @@ async function commandRun(config: RunConfig, ui: Ui, signal: AbortSignal): Promi
 
 async function commandDb(config: DbConfig, ui: Ui, signal: AbortSignal): Promise<void> {
   const { openDatabase } = await import('./db/database.js');
+  const { serverStoppedError, untilServerStops } = await import('./db/embedded.js');
   const db = await openDatabase({ databaseUrl: null, dataDir: config.dataDir, ui, embeddedPort: config.port ?? undefined });
+  const embedded = db.embedded!;
   try {
     const shown = config.showPassword ? db.url : maskUrl(db.url);
     process.stdout.write(
       [
-        db.embedded?.startedHere ? 'The embedded PostgreSQL is running.' : 'The embedded PostgreSQL was already running; it is left running.',
+        embedded.startedHere
+          ? 'The embedded PostgreSQL is running.'
+          : 'The embedded PostgreSQL was already running (another TrueFilm process uses it); this command keeps it running too.',
         `  URL:      ${shown}`,
-        `  cluster:  ${db.embedded!.clusterDir}`,
+        `  cluster:  ${embedded.clusterDir}`,
         `  psql:     psql "${shown}"${config.showPassword ? '' : '   (the password is in ' + config.dataDir + '/.pg-password; --show-password prints it)'}`,
-        db.embedded?.startedHere ? 'Press Ctrl-C to stop it.' : '',
+        'Press Ctrl-C to stop it (it keeps running while another TrueFilm process uses it).',
         '',
       ].join('\n'),
     );
-    if (db.embedded?.startedHere) {
-      await whenAborted(signal);
-      ui.info('stopping the embedded PostgreSQL…');
-    }
+    if (await untilServerStops(embedded, signal)) throw await serverStoppedError(embedded, '`truefilm db`');
+    const { others } = await embedded.stop();
+    ui.info(
+      others === 0
+        ? 'the embedded PostgreSQL is stopped'
+        : `the embedded PostgreSQL keeps running: ${others} other TrueFilm process${others === 1 ? ' uses' : 'es use'} it, and the last to finish stops it`,
+    );
   } finally {
     await db.close();
   }

@@ -42,6 +42,22 @@ export function describeServer(url: string): ServerAddress {
   }
 }
 
+/** The URLs of embedded servers (url → cluster directory), whose errors give advice of their own. */
+const embeddedUrls = new Map<string, string>();
+
+export function registerEmbeddedUrl(url: string, clusterDir: string): void {
+  embeddedUrls.set(url, clusterDir);
+}
+
+/** What to do when a server cannot be reached: DATABASE_URL's or the embedded one's. */
+function unreachableHint(url: string): string {
+  const cluster = embeddedUrls.get(url);
+  if (cluster !== undefined) {
+    return `This is the embedded PostgreSQL of ${cluster}: it stopped, or was stopped. Run the command again (it starts the server), or start it with truefilm db; its log is ${cluster}/truefilm-server.log.`;
+  }
+  return 'Is the server running and the address right? Unset DATABASE_URL (and --database-url) to use the embedded server in --data-dir instead.';
+}
+
 /** Turns a pg / network error into a TrueFilmError naming the server. */
 export function databaseError(err: unknown, url: string, doing: string): TrueFilmError {
   if (err instanceof TrueFilmError) return err;
@@ -60,7 +76,7 @@ export function databaseError(err: unknown, url: string, doing: string): TrueFil
   if ((e.code && netCodes.includes(e.code)) || /timeout|Connection terminated unexpectedly/i.test(e.message ?? '')) {
     return new TrueFilmError('DB_UNREACHABLE', `cannot reach PostgreSQL at ${where} while ${doing} (${e.code ?? e.message})`, {
       input: masked,
-      hint: 'Is the server running and the address right? Leave DATABASE_URL unset to use the embedded server in --data-dir.',
+      hint: unreachableHint(url),
       cause: err,
     });
   }
