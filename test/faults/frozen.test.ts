@@ -164,6 +164,7 @@ test('a dashboard whose server is frozen: 503 instead of a hanging request, and 
     assert.equal(answer.status, 503);
     assert.match(((await answer.json()) as { error: string }).error, /The database is not available right now/);
     dashboard.child.kill('SIGTERM');
+    await new Promise((resolve) => dashboard.child.once('exit', resolve));
     const { status, stderr } = await dashboard.stop();
     assert.equal(status, 143, stderr);
     assert.match(stderr, /has not answered for 2 s while reading the data/, 'the log says why');
