@@ -38,7 +38,7 @@ function trapSignals(controller: AbortController, current: () => { ui: Ui; stopp
         ui.close();
         process.stderr.write(
           `truefilm: stopped by ${name} without waiting any longer for the database to let go; ` +
-            'nothing of this run was committed, and the previous load, if any, is untouched.\n',
+            'nothing partial was committed, and the previous load, if any, is untouched.\n',
         );
         process.exit(SIGNAL_STATUS[name]);
       }, STOP_DEADLINE_MS).unref();
