@@ -31,9 +31,14 @@
  * floor those requests set; `--no-online` skips it, `--only-online` runs
  * nothing else (the embedded PostgreSQL without a database URL).
  *
+ * Before all, the swap under load (bench/swap.ts): `wrk -c50` on the dashboard's
+ * /api/films?limit=50 while 20 runs replace the load; the goal is 0 errors, 0
+ * empty answers and 0 answers mixing two loads (Debian's wrk is installed when
+ * missing); `--no-swap` skips it, `--only-swap` runs nothing else.
+ *
  *   npm run bench -- [--size 1G] [--runs 5] [--no-sax] [--rss-size 4G] [--no-cirrus] [--no-bz2]
  *                    [--no-whole | --only-whole] [--whole-size 7G] [--database-url URL] [--iterparse-slice 512M | --iterparse-full]
- *                    [--no-online | --only-online] [--online-delay 150]
+ *                    [--no-online | --only-online] [--online-delay 150] [--no-swap | --only-swap] [--swaps 20]
  *
  * Generated files stay in bench/data/ (git-ignored) and are reused.
  */
@@ -45,6 +50,7 @@ import { fileURLToPath } from 'node:url';
 import { textTable } from '../src/format.js';
 import { ensureDump, imdbOf, titleOf } from './generate.js';
 import { benchOnline, printOnline } from './online.js';
+import { benchSwap, printSwap } from './swap.js';
 import { measureWholeRun, printWholeRun, type WholeResult } from './whole.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -197,6 +203,17 @@ const threads = os.availableParallelism();
 const sizeLabel = flag('size', '1G');
 mkdirSync(DATA, { recursive: true });
 mkdirSync(RESULTS, { recursive: true });
+
+// ---- the swap under load: wrk on the dashboard while runs replace the load ----
+if (!process.argv.includes('--no-swap') && !process.argv.includes('--only-whole') && !process.argv.includes('--only-online')) {
+  const databaseUrl = flag('database-url', '');
+  const swap = await benchSwap({ swaps: Number(flag('swaps', '20')), ...(databaseUrl ? { databaseUrl } : {}) });
+  printSwap(swap);
+  const out = path.join(RESULTS, `swap-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), load_average: os.loadavg()[0], ...swap }, null, 2) + '\n');
+  console.log(`written: ${path.relative(process.cwd(), out)}`);
+  if (process.argv.includes('--only-swap')) process.exit(swap.socketErrors + swap.non2xx + swap.empty + swap.mixed === 0 ? 0 : 1);
+}
 
 // ---- the whole run at real size ----
 let whole: WholeResult | null = null;

@@ -178,6 +178,8 @@ Output
 
 Exit status: 0 success, 1 the run failed (the message names the input, line or
 byte offset, and what to do), 2 bad usage, 130/143 stopped by Ctrl-C/SIGTERM.
+A database that answers nothing for TRUEFILM_DB_TIMEOUT seconds (default 60)
+fails the run (exit 1); nothing of it is committed.
 Passwords are never printed: connection strings show the password as ****.
 `,
   demo: `Usage: truefilm demo [run options]
@@ -194,9 +196,10 @@ It takes the options of \`truefilm run\` (see truefilm run --help); --metadata a
   db: `Usage: truefilm db [options]
 
 Starts the embedded PostgreSQL on <data-dir>/pgdata (creating it on first use),
-prints its connection URL and keeps it running until Ctrl-C. Connect with
-psql "<url>" or any client; \`truefilm run\` and \`truefilm dashboard\` use the same
-server while it runs.
+or joins it when it runs already, prints its connection URL and keeps it running
+until Ctrl-C. Connect with psql "<url>" or any client; \`truefilm run\` and
+\`truefilm dashboard\` use the same server. The last TrueFilm process using the
+server stops it.
 
   --data-dir PATH        where the cluster lives [env TRUEFILM_DATA_DIR] (default ${DEFAULTS.dataDir}/)
   --port N               the port to try first   [env TRUEFILM_PG_PORT] (default 54329;
@@ -204,6 +207,10 @@ server while it runs.
   --show-password        print the URL with its password (it is masked otherwise;
                          the password is in <data-dir>/.pg-password)
   -h, --help             this text
+
+Exit status: 130/143 stopped by Ctrl-C/SIGTERM; 1 the server could not start, or
+stopped under this command (killed, or shut down from outside: the message gives
+its last log lines); 2 bad usage.
 `,
   dashboard: `Usage: truefilm dashboard [options]
 
@@ -217,6 +224,10 @@ performance, ratio against budget. Reads only.
                          default: the embedded server in <data-dir>/pgdata
   --data-dir PATH        [env TRUEFILM_DATA_DIR] (default ${DEFAULTS.dataDir}/)
   -h, --help             this text
+
+Exit status: 130/143 stopped by Ctrl-C/SIGTERM; 1 it could not start (the message
+says why); 2 bad usage. A request the database does not answer within
+TRUEFILM_DB_TIMEOUT seconds (at most 20) gets a 503.
 `,
 };
 

@@ -4,13 +4,18 @@
  * the status of SPEC section 2. The only place that exits.
  */
 import { writeFile } from 'node:fs/promises';
-import { whenAborted } from './concurrency.js';
 import { parseCommandLine, VERSION, type DbConfig, type RunConfig } from './config.js';
 import { TrueFilmError, describeError, exitStatusFor } from './errors.js';
 import { maskUrl } from './format.js';
 import { createUi, type Ui } from './ui.js';
 
 const SIGNAL_STATUS: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+/**
+ * How long a command may take to wind down after SIGINT/SIGTERM. Its own
+ * bounds (a cancel, a dropped connection) come first; this one holds whatever
+ * a stopped or frozen server, input or network does.
+ */
+const STOP_DEADLINE_MS = 4000;
 
 /**
  * Aborts `controller` on the first SIGINT/SIGTERM; a second one exits at once.
@@ -28,6 +33,14 @@ function trapSignals(controller: AbortController, current: () => { ui: Ui; stopp
       received = name;
       ui.warn(`${name} received: ${stopping}; press Ctrl-C again to quit at once`);
       controller.abort(new TrueFilmError('INTERRUPTED', `stopped by ${name}`));
+      setTimeout(() => {
+        ui.close();
+        process.stderr.write(
+          `truefilm: stopped by ${name} without waiting any longer for the database to let go; ` +
+            'nothing partial was committed, and the previous load, if any, is untouched.\n',
+        );
+        process.exit(SIGNAL_STATUS[name]);
+      }, STOP_DEADLINE_MS).unref();
     });
   }
   return { signal: () => received };
@@ -52,23 +65,30 @@ async function commandRun(config: RunConfig, ui: Ui, signal: AbortSignal): Promi
 
 async function commandDb(config: DbConfig, ui: Ui, signal: AbortSignal): Promise<void> {
   const { openDatabase } = await import('./db/database.js');
+  const { serverStoppedError, untilServerStops } = await import('./db/embedded.js');
   const db = await openDatabase({ databaseUrl: null, dataDir: config.dataDir, ui, embeddedPort: config.port ?? undefined });
+  const embedded = db.embedded!;
   try {
     const shown = config.showPassword ? db.url : maskUrl(db.url);
     process.stdout.write(
       [
-        db.embedded?.startedHere ? 'The embedded PostgreSQL is running.' : 'The embedded PostgreSQL was already running; it is left running.',
+        embedded.startedHere
+          ? 'The embedded PostgreSQL is running.'
+          : 'The embedded PostgreSQL was already running (another TrueFilm process uses it); this command keeps it running too.',
         `  URL:      ${shown}`,
-        `  cluster:  ${db.embedded!.clusterDir}`,
+        `  cluster:  ${embedded.clusterDir}`,
         `  psql:     psql "${shown}"${config.showPassword ? '' : '   (the password is in ' + config.dataDir + '/.pg-password; --show-password prints it)'}`,
-        db.embedded?.startedHere ? 'Press Ctrl-C to stop it.' : '',
+        'Press Ctrl-C to stop it (it keeps running while another TrueFilm process uses it).',
         '',
       ].join('\n'),
     );
-    if (db.embedded?.startedHere) {
-      await whenAborted(signal);
-      ui.info('stopping the embedded PostgreSQL…');
-    }
+    if (await untilServerStops(embedded, signal)) throw await serverStoppedError(embedded, '`truefilm db`');
+    const { others } = await embedded.stop();
+    ui.info(
+      others === 0
+        ? 'the embedded PostgreSQL is stopped'
+        : `the embedded PostgreSQL keeps running: ${others} other TrueFilm process${others === 1 ? ' uses' : 'es use'} it, and the last to finish stops it`,
+    );
   } finally {
     await db.close();
   }
@@ -104,13 +124,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'db':
         await commandDb(config, ui, controller.signal);
-        return 0;
+        break;
       case 'dashboard': {
         const { commandDashboard } = await import('./dashboard/command.js');
         await commandDashboard(config, ui, controller.signal);
-        return 0;
+        break;
       }
     }
+    // a command stopped by a signal says so in its status, as the shell's own would (130 Ctrl-C, 143 SIGTERM)
     const received = signals.signal();
     return received ? SIGNAL_STATUS[received]! : 0;
   } catch (err) {

@@ -7,10 +7,12 @@
 import { access } from 'node:fs/promises';
 import type pg from 'pg';
 import { VERSION, type RunConfig } from './config.js';
+import { answered } from './db/connect.js';
 import { openDatabase, type Database } from './db/database.js';
 import { Changes } from './concurrency.js';
 import { acquireLoadLock } from './db/lock.js';
-import { TrueFilmError } from './errors.js';
+import { prepareDataDir } from './data-dir.js';
+import { TrueFilmError, describeError } from './errors.js';
 import { userAgent } from './http/client.js';
 import { WantedKeys } from './scan/wanted.js';
 import { runAbstracts } from './stages/abstracts.js';
@@ -178,13 +180,19 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
   // fail fast on a missing input, before a database is started for nothing
   await checkMetadataFile(config.metadata);
   const abstractFiles = await abstractInputs(config, ui);
+  if (config.databaseUrl) {
+    // with a database of its own, the data directory only keeps the caches: a run goes on without them
+    await prepareDataDir(config.dataDir, 'the caches of Wikidata and Wikipedia answers').catch((err: unknown) => {
+      ui.warn(`${describeError(err)}\n  This run goes on without keeping its answers: the next one asks the services again.`);
+    });
+  }
 
   // The database starts (or is reached and locked) while the CSV is read.
   let database: Database | null = null;
   const opening = timed('database', async () => {
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ui });
     const client = await database.connect('truefilm run');
-    await acquireLoadLock(client, database.url);
+    await answered(client, database.url, 'taking the load lock', () => acquireLoadLock(client, database!.url));
     return client;
   });
   const reading = timed('metadata', () => runMetadata(config.metadata, { top: config.top, minBudget: config.minBudget, ui }));
@@ -224,9 +232,9 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
     };
     checkAborted(signal);
     report.load = await timed('load', () => runLoad(records, { client, url: db.url, ui, report, signal, beforeSwap: hooks.beforeSwap }));
-    const top = await client
-      .query<TopFilmRow>('SELECT rank, title, year, budget, revenue, ratio, wikipedia_match, money_check FROM films ORDER BY rank LIMIT 10')
-      .then((r) => r.rows);
+    const top = await answered(client, db.url, 'reading the top films back', () =>
+      client.query<TopFilmRow>('SELECT rank, title, year, budget, revenue, ratio, wikipedia_match, money_check FROM films ORDER BY rank LIMIT 10'),
+    ).then((r) => r.rows);
     timings.total = Date.now() - started;
     return { report, films: records, url: db.url, embedded: db.embedded !== null, top };
   } finally {

@@ -210,7 +210,7 @@ describe('the embedded PostgreSQL', () => {
     const dataDir = path.join(tmp, 'db-command');
     let child!: ChildProcess;
     const exited = runCli(['db', '--data-dir', dataDir, '--port', '0'], { onSpawn: (c) => (child = c) });
-    const out = await waitForOutput(child, /Press Ctrl-C to stop it\./);
+    const out = await waitForOutput(child, /Press Ctrl-C to stop it/);
     const shown = /URL:\s+(\S+)/.exec(out)![1]!;
     assert.match(shown, /^postgres:\/\/postgres:\*\*\*\*@127\.0\.0\.1:\d+\/truefilm$/);
     const password = (await readFile(path.join(dataDir, '.pg-password'), 'utf8')).trim();
@@ -228,14 +228,23 @@ describe('the embedded PostgreSQL', () => {
     const pid = Number((await readFile(path.join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8')).split('\n')[0]);
     assert.ok(pidAlive(pid), 'the server started by `truefilm db` is still running');
 
-    const shownAgain = await runCli(['db', '--data-dir', dataDir, '--show-password']);
-    assert.equal(shownAgain.status, 0);
-    assert.match(shownAgain.stdout, /already running/);
-    assert.ok(shownAgain.stdout.includes(encodeURIComponent(password)), '--show-password prints it');
+    // a second `truefilm db` joins the running server; its Ctrl-C leaves it to the first
+    let second!: ChildProcess;
+    const secondExited = runCli(['db', '--data-dir', dataDir, '--show-password'], { onSpawn: (c) => (second = c) });
+    const shownAgain = await waitForOutput(second, /Press Ctrl-C/);
+    assert.match(shownAgain, /already running \(another TrueFilm process uses it\); this command keeps it running too/);
+    assert.ok(shownAgain.includes(encodeURIComponent(password)), '--show-password prints it');
+    second.kill('SIGINT');
+    const secondResult = await secondExited;
+    assert.equal(secondResult.status, 130, secondResult.stderr);
+    assert.match(secondResult.stderr, /the embedded PostgreSQL keeps running: 1 other TrueFilm process uses it/);
+    assert.ok(pidAlive(pid), 'the first `truefilm db` still keeps it');
 
     child.kill('SIGINT');
     const result = await exited;
-    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.status, 130, result.stderr);
+    assert.match(result.stderr, /the embedded PostgreSQL is stopped/);
+    while (pidAlive(pid)) await new Promise((r) => setTimeout(r, 50));
     assert.ok(!pidAlive(pid), 'the server has stopped');
   });
 

@@ -26,7 +26,7 @@ import {
   startCliDashboard,
 } from './helpers/dashboard.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase, type TestServer } from './helpers/pg.js';
-import { closedPort } from './helpers/recorder.js';
+import { closedPort, recordingUi } from './helpers/recorder.js';
 
 const servers = await testServers();
 
@@ -442,15 +442,29 @@ for (const server of servers) {
     test('/healthz answers ok while the database does, and 503 when it does not', async () => {
       assert.deepEqual((await getJson(onSample.url, '/healthz')).body, { status: 'ok', data: 'loaded' });
       const gone = await freshDatabase(server, 'tf_dash');
-      const dashboard = await startDashboard({ databaseUrl: gone.url, port: 0 });
+      const rec = recordingUi();
+      const dashboard = await startDashboard({ databaseUrl: gone.url, port: 0, ui: rec.ui });
       try {
         await gone.drop();
         const { status, body } = await getJson(dashboard.url, '/healthz');
         assert.equal(status, 503);
         assert.equal(body.status, 'unavailable');
-        assert.match(body.error, /does not exist/);
+        assert.match(body.request_id, /^[0-9a-f]{12}$/);
         const api = await getJson(dashboard.url, '/api/summary');
         assert.equal(api.status, 503);
+        assert.match(api.body.error, /^The database is not available right now; try again shortly \(request [0-9a-f]{12}\)\.$/);
+        // the client learns nothing of the server: no URL, user, host, port or database name
+        const { host, port, pathname, username } = new URL(gone.url);
+        for (const answer of [body, api.body]) {
+          const text = JSON.stringify(answer);
+          for (const secret of [host, `:${port}`, pathname.slice(1), `${username}@`, 'postgres://']) {
+            assert.ok(!text.includes(secret), `the answer ${text} shows ${secret}`);
+          }
+        }
+        // the log has the details, under the answer's request id
+        const logged = rec.warnings.find((w) => w.includes(api.body.request_id)) ?? '';
+        assert.match(logged, new RegExp(`request ${api.body.request_id}: GET /api/summary: .*${pathname.slice(1)}.*does not exist`));
+        assert.ok(rec.warnings.some((w) => w.includes(body.request_id) && w.includes('GET /healthz')), 'the healthz failure is logged too');
       } finally {
         await dashboard.close();
       }
@@ -495,7 +509,7 @@ describe('starting and stopping the dashboard', () => {
     assert.deepEqual((await getJson(cli.url, '/healthz')).body, { status: 'ok', data: 'loaded' });
     assert.equal((await getJson(cli.url, '/api/films?limit=1')).body.films[0].rank, 1);
     const { status, stderr } = await cli.stop();
-    assert.equal(status, 0, stderr);
+    assert.equal(status, 130, stderr);
     await assert.rejects(fetch(cli.url), 'nothing listens after Ctrl-C');
   });
 
@@ -506,7 +520,7 @@ describe('starting and stopping the dashboard', () => {
       assert.equal(cli.url, `http://localhost:${port}/`);
       assert.equal((await getJson(`http://127.0.0.1:${port}/`, '/healthz')).status, 200);
     } finally {
-      assert.equal((await cli.stop()).status, 0);
+      assert.equal((await cli.stop()).status, 130);
     }
   });
 
@@ -522,7 +536,7 @@ describe('starting and stopping the dashboard', () => {
       assert.equal(body.empty, true);
       const { status, stderr } = await cli.stop();
       stopped = true;
-      assert.equal(status, 0, stderr);
+      assert.equal(status, 130, stderr);
     } finally {
       if (!stopped) await cli.stop();
     }

@@ -4,7 +4,7 @@
  * bind parameters only (sort columns come from a fixed whitelist).
  */
 import pg from 'pg';
-import { CONNECT_TIMEOUT_MS, databaseError, withTransaction } from '../db/connect.js';
+import { CONNECT_TIMEOUT_MS, answered, databaseError, dropConnection, stallTimeoutMs, withTransaction } from '../db/connect.js';
 import { LOADS_TABLE, quoteIdent } from '../db/schema.js';
 import type { CompanyQuery, FilmQuery, FilmSort } from './params.js';
 
@@ -32,24 +32,45 @@ export function createReader(url: string, poolSize = 4): Reader {
   });
   // An idle client whose server goes away emits 'error' on the pool; the next read reports it.
   pool.on('error', () => {});
+  const clients = new Set<pg.Client>();
+  pool.on('connect', (c) => {
+    clients.add(c as pg.Client);
+    // a connection dropped during a request errors that request; without a listener it would end the process
+    c.on('error', () => {});
+  });
+  pool.on('remove', (c) => clients.delete(c as pg.Client));
+  // The server cancels a slow statement itself; one that sends nothing for longer is not answering at all.
+  const stallMs = Math.min(stallTimeoutMs(), STATEMENT_TIMEOUT_MS + 5000);
   let closed: Promise<void> | null = null;
   return {
-    async read(fn) {
+    async read<T>(fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
       let client: pg.PoolClient;
       try {
         client = await pool.connect();
       } catch (err) {
         throw databaseError(err, url, 'connecting');
       }
+      let failed = false;
       try {
-        return await withTransaction(client, () => fn(client), 'BEGIN TRANSACTION READ ONLY');
+        // One snapshot for the whole answer: its statements all see the same load.
+        const read = (): Promise<T> => withTransaction(client, () => fn(client), 'BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        // A load that changes the tables' shape takes them from their readers; a reader caught in that gets one more try.
+        const retried = (): Promise<T> => read().catch((err: unknown) => ((err as { code?: string }).code === '40P01' ? read() : Promise.reject(err)));
+        return await answered(client as unknown as pg.Client, url, 'reading the data', retried, stallMs);
       } catch (err) {
+        failed = true;
         throw databaseError(err, url, 'reading the data');
       } finally {
-        client.release();
+        // a connection that failed is not handed to the next request
+        client.release(failed);
       }
     },
-    close: () => (closed ??= pool.end()),
+    close: () =>
+      (closed ??= (async () => {
+        // idle connections say goodbye; a server that does not answer it loses them
+        await Promise.race([pool.end(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+        for (const c of clients) dropConnection(c);
+      })()),
   };
 }
 
@@ -67,8 +88,14 @@ export interface EmptyState {
 
 export const EMPTY_STATE: EmptyState = { empty: true, message: EMPTY_MESSAGE, hint: EMPTY_HINT };
 
+/** Asks pg_class under the answer's snapshot (to_regclass would see a load committed after it, whose rows the snapshot hides). */
 async function tableExists(client: pg.ClientBase, name: string): Promise<boolean> {
-  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [name]);
+  const [schema, table] = name.split('.');
+  const { rows } = await client.query<{ present: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = $1 AND c.relname = $2) AS present`,
+    [schema, table],
+  );
   return rows[0]!.present;
 }
 

@@ -5,6 +5,7 @@
  * Content-Security-Policy, so even a value that slipped past the page's
  * escaping could not run a script.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -178,12 +179,24 @@ async function api(pathname: string, params: URLSearchParams, reader: Reader): P
   return [404, { error: `no such endpoint: ${pathname}`, endpoints: API_ENDPOINTS }];
 }
 
-function errorStatus(err: unknown): [number, Record<string, unknown>] {
+/**
+ * What a client is told of a failure: a 400 names the parameter; a server-side
+ * failure gets a short message and a request id, and the details (which name
+ * the database server) go to the dashboard's log under that id.
+ */
+function errorStatus(err: unknown, requestId: string): [number, Record<string, unknown>] {
   if (isTrueFilmError(err, 'DASHBOARD_BAD_REQUEST')) return [400, { error: err.message, parameter: err.input }];
   if (isTrueFilmError(err) && (err.code === 'DB_UNREACHABLE' || err.code === 'DB_AUTH')) {
-    return [503, { error: maskUrl(describeError(err)) }];
+    return [503, { error: `The database is not available right now; try again shortly (request ${requestId}).`, request_id: requestId }];
   }
-  return [500, { error: maskUrl(describeError(err)) }];
+  return [500, { error: `The request failed on the server; its log tells why (request ${requestId}).`, request_id: requestId }];
+}
+
+/** Writes a failure's details to the log under a new request id, and returns the id. */
+function logFailure(ui: Ui | undefined, req: http.IncomingMessage, pathname: string, err: unknown): string {
+  const requestId = randomBytes(6).toString('hex');
+  ui?.warn(`dashboard: request ${requestId}: ${req.method} ${pathname}: ${maskUrl(describeError(err))}`);
+  return requestId;
 }
 
 function createHandler(assets: Map<string, Asset>, reader: Reader, ui: Ui | undefined) {
@@ -207,7 +220,8 @@ function createHandler(assets: Map<string, Asset>, reader: Reader, ui: Ui | unde
           const loaded = await reader.read(hasData);
           sendJson(req, res, 200, { status: 'ok', data: loaded ? 'loaded' : 'empty' });
         } catch (err) {
-          sendJson(req, res, 503, { status: 'unavailable', error: maskUrl(describeError(err)) });
+          const requestId = logFailure(ui, req, pathname, err);
+          sendJson(req, res, 503, { status: 'unavailable', error: `The database is not available (request ${requestId}).`, request_id: requestId });
         }
         return;
       }
@@ -218,8 +232,8 @@ function createHandler(assets: Map<string, Asset>, reader: Reader, ui: Ui | unde
       }
       send(req, res, 404, 'text/plain; charset=utf-8', 'Not found. The dashboard is at / and its API under /api/.\n', 'no-store');
     } catch (err) {
-      const [status, body] = errorStatus(err);
-      if (status >= 500) ui?.warn(`dashboard: ${req.method} ${pathname}: ${body.error}`);
+      const requestId = isTrueFilmError(err, 'DASHBOARD_BAD_REQUEST') ? '' : logFailure(ui, req, pathname, err);
+      const [status, body] = errorStatus(err, requestId);
       if (!res.headersSent) sendJson(req, res, status, body);
       else res.destroy();
     }

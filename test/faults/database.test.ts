@@ -1,16 +1,18 @@
 /**
- * PostgreSQL faults (issue 7) not covered by load.test.ts and signals.test.ts:
- * a server restarted between two runs, a database whose schema was dropped,
- * a server that never answers (not even a refusal).
+ * PostgreSQL faults not covered by load.test.ts and signals.test.ts: a server
+ * restarted between two runs, a database whose schema was dropped, a server
+ * that never answers (not even a refusal); and a data directory that cannot
+ * hold the embedded server (a file, a read-only file system).
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { startEmbedded } from '../../src/db/embedded.js';
-import { SAMPLE, runCli } from '../helpers/cli.js';
+import { MAIN, ROOT, SAMPLE, cleanEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { closeTestServers, freshDatabase, testServers, type TestServer } from '../helpers/pg.js';
 import { quiet } from '../helpers/recorder.js';
 
@@ -77,4 +79,67 @@ test('a server that accepts the connection but never answers: exit 1 within 10 s
   } finally {
     silent.close();
   }
+});
+
+describe('a data directory that cannot hold the embedded server', () => {
+  const commands = (dataDir: string) => [
+    ['run', '--metadata', SAMPLE_CSV, '--offline', '--no-progress', '--data-dir', dataDir],
+    ['dashboard', '--port', '0', '--data-dir', dataDir],
+    ['db', '--data-dir', dataDir],
+  ];
+
+  test('a regular file, or a path through one: exit 1 naming --data-dir, the file, and what to do', async () => {
+    const file = path.join(tmp, 'a-file');
+    await writeFile(file, 'not a directory\n');
+    for (const dataDir of [file, path.join(file, 'below')]) {
+      for (const args of commands(dataDir)) {
+        const result = await runCli(args);
+        assert.equal(result.status, 1, `${args[0]}: ${result.stderr}`);
+        assert.match(result.stderr, new RegExp(`the data directory ${dataDir} \\(--data-dir\\) cannot be made: ${file} is a file, not a directory`));
+        assert.match(result.stderr, /Choose a directory you can write to with --data-dir PATH \(or TRUEFILM_DATA_DIR\)/);
+        assert.doesNotMatch(result.stderr, /EEXIST|ENOTDIR|ENOENT/);
+      }
+    }
+  });
+
+  /** Runs the CLI with a read-only file system mounted on `dir`, in a mount namespace of its own. */
+  const withReadOnly = (dir: string, args: string[]): Promise<CliResult> =>
+    new Promise((resolve, reject) => {
+      const child = spawn('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o ro,size=64k tmpfs "$0" && exec "$@"', dir, process.execPath, MAIN, ...args], {
+        cwd: ROOT,
+        env: cleanEnv(),
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    });
+
+  test('on a read-only file system: exit 1 saying so; with DATABASE_URL the run warns and loads', async (t) => {
+    const ro = path.join(tmp, 'read-only');
+    await mkdir(ro);
+    const probe = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o ro tmpfs "$0"', ro]);
+    if (probe.status !== 0) return t.skip(`cannot mount a read-only file system here (unshare -m, mount): ${String(probe.stderr).trim()}`);
+    for (const dataDir of [ro, path.join(ro, 'data', 'deeper')]) {
+      for (const args of commands(dataDir)) {
+        const result = await withReadOnly(ro, args);
+        assert.equal(result.status, 1, `${args[0]}: ${result.stderr}`);
+        assert.match(result.stderr, new RegExp(`the data directory ${dataDir} \\(--data-dir\\) is on a read-only file system`));
+        assert.match(result.stderr, /Choose a directory you can write to with --data-dir PATH .*or mount that file system read-write/);
+        assert.doesNotMatch(result.stderr, /EROFS|ENOENT/);
+      }
+    }
+    const db = await freshDatabase(servers[0]!);
+    try {
+      const result = await withReadOnly(ro, ['run', '--metadata', SAMPLE_CSV, '--top', '7', '--offline', '--no-progress', '--data-dir', ro, '--database-url', db.url]);
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stderr, /warning: the data directory .* is on a read-only file system/);
+      assert.match(result.stderr, /This run goes on without keeping its answers/);
+      assert.equal((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM films'))[0]!.n, 7);
+    } finally {
+      await db.drop();
+    }
+  });
 });

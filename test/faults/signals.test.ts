@@ -1,7 +1,8 @@
 /**
- * Interrupts (issue 7): SIGINT and SIGTERM while a run is loading. The run is
- * held inside its load transaction by a reader of the previous load (its swap
- * waits for the reader's lock), which makes "during the load" deterministic.
+ * Interrupts: SIGINT and SIGTERM while a run is loading. The run is held
+ * inside its load transaction by a session that locks the previous load's
+ * films against writing (its swap waits for that lock; plain readers would
+ * not hold it), which makes "during the load" deterministic.
  * Then: exit 130/143, the previous load untouched and readable, no staging
  * schema left, the embedded server stopped cleanly, and the next run succeeds.
  */
@@ -32,13 +33,13 @@ after(async () => {
 
 const args = (top: number, extra: string[]) => ['run', '--metadata', SAMPLE_CSV, '--top', String(top), '--offline', '--no-progress', ...extra];
 
-/** Opens a transaction that reads `films` and keeps its lock until released. */
+/** Opens a transaction that locks `films` against writers and keeps the lock until released. */
 async function holdReader(url: string): Promise<{ release: () => Promise<void> }> {
   const reader = new pg.Client({ connectionString: url });
   reader.on('error', () => {}); // the embedded server goes away under it in one test
   await reader.connect();
   await reader.query('BEGIN');
-  await reader.query('SELECT count(*) FROM films');
+  await reader.query('LOCK TABLE films IN SHARE MODE');
   return {
     release: async () => {
       await reader.query('COMMIT');

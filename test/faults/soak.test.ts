@@ -1,5 +1,5 @@
 /**
- * The soak (issue 7): the full pipeline 20 times in a row against the same
+ * The soak: the full pipeline 20 times in a row against the same
  * database, with a fault injected every few runs. Afterwards the data equals a
  * clean run's, and no process, temporary file or connection is left behind.
  */
@@ -86,13 +86,13 @@ async function contents(d: TestDatabase) {
   };
 }
 
-/** Runs the pipeline, holding it at its swap with a reader, and does `fault` to it there. */
+/** Runs the pipeline, holding it at its swap with a lock against writers, and does `fault` to it there. */
 async function faultAtSwap(url: string, dataDir: string, fault: (child: ChildProcess, admin: pg.Client) => Promise<void>): Promise<CliResult> {
   const reader = new pg.Client({ connectionString: url });
   reader.on('error', () => {});
   await reader.connect();
   await reader.query('BEGIN');
-  await reader.query('SELECT count(*) FROM films');
+  await reader.query('LOCK TABLE films IN SHARE MODE');
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   let child!: ChildProcess;
