@@ -58,7 +58,7 @@ const wiki = await startActionApiServer({ pages: realWiki() });
 const sparql = await startSparqlServer({ items: realItems() });
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'truefilm-demo-online-'));
 try {
-  const env = { ...process.env, TRUEFILM_SPARQL_ENDPOINT: sparql.url, TRUEFILM_WIKIPEDIA_ENDPOINT: wiki.endpoint };
+  const env: NodeJS.ProcessEnv = { ...process.env, TRUEFILM_SPARQL_ENDPOINT: sparql.url, TRUEFILM_WIKIPEDIA_ENDPOINT: wiki.endpoint };
   delete env.TRUEFILM_CONTACT;
   delete env.DATABASE_URL;
   const status = await new Promise<number | null>((resolve, reject) => {

@@ -14,11 +14,13 @@
  * of the film's; and films with nothing, or only pages of another year's film
  * (said by the intro, or by the short description alone).
  */
-import { judgeAbstract } from '../../src/abstract-quality.js';
-import { urlFromKey } from '../../src/keys.js';
 import type { Film, FilmMatch } from '../../src/types.js';
-import { normalizeLikeMediaWiki, type WikiPage } from './action-api-server.js';
+import type { WikiPage } from './action-api-server.js';
 import type { MatchRow } from './oracle.js';
+import { articleUrl } from './wikidata-rdf.js';
+
+/** An English article's URL as Wikidata and the dumps spell it (wikidata-rdf.ts writes it the same way). */
+const urlFromKey = (title: string): string => articleUrl(title);
 
 export interface World {
   /** imdb id -> English Wikipedia article URLs (the SPARQL test server's table) */
@@ -168,22 +170,31 @@ export function buildWorld(films: readonly Film[], options: WorldOptions): World
   return world;
 }
 
-/** The dump's pages, as the matching sees them (page key -> abstract), when a test has one. */
-export type DumpPages = ReadonlyMap<string, { url: string; abstract: string | null }>;
-
 export interface OracleOptions {
   /** Wikidata answers (false: unavailable or offline) */
   wikidata: boolean;
   /** the live wiki answers (false: unavailable or offline) */
   wiki: boolean;
-  dump?: DumpPages;
+}
+
+/**
+ * A title as MediaWiki spells the page it names, for the titles these worlds
+ * hold (the oracle's own, not the test server's): Unicode NFC, `_` and runs of
+ * spaces as one space, the first letter upper case; null for a title MediaWiki
+ * refuses (brackets, braces, `|`, `<`, `>`, `#`, control characters) and for
+ * another wiki's (`q:` is Wikiquote's).
+ */
+function spelled(title: string): string | null {
+  const t = title.normalize('NFC').replace(/[_\s]+/gu, ' ').trim();
+  if (t === '' || /[[\]{}|<>#\u0000-\u001f\u007f]/u.test(t) || /^q\s*:/iu.test(t)) return null;
+  return cap(t);
 }
 
 /** What the live wiki has at a title: its article (a redirect followed), or nothing. */
 function resolve(world: World, title: string): { title: string; page: WikiPage } | null {
-  const n = normalizeLikeMediaWiki(title);
-  if (!('title' in n)) return null;
-  let at = n.title;
+  const spelling = spelled(title);
+  if (spelling === null) return null;
+  let at = spelling;
   const seen = new Set([at]);
   for (let to = world.redirects[at]; to !== undefined; to = world.redirects[at]) {
     if (seen.has(to)) return null;
@@ -229,18 +240,20 @@ function anotherYear(year: number | null, text: string | null | undefined, descr
   return [leadYear, described ? Number(described[1]) : null].some((y) => y !== null && Math.abs(y - year) > 2);
 }
 
+/**
+ * The abstract of a live page: its intro. These worlds hold prose, empty intros
+ * and disambiguation lists ("X may refer to:"), no dump residue, so an intro is
+ * an abstract when it has text and is not such a list.
+ */
 const prose = (text: string | null | undefined): string | null => {
   const t = text?.trim();
-  return t && judgeAbstract(t) === 'prose' ? t : null;
+  return t && !/:$/.test(t) ? t : null;
 };
 
 /** SPEC section 4 on the world, film by film, in the most direct way. */
 export function expectedMatches(films: readonly Film[], world: World, options: OracleOptions): MatchRow[] {
-  const dump = options.dump ?? new Map();
   const live = (title: string) => (options.wiki ? resolve(world, title) : null);
   const abstractOf = (key: string): Pick<FilmMatch, 'abstract' | 'abstractSource'> => {
-    const fromDump = prose(dump.get(key)?.abstract);
-    if (fromDump) return { abstract: fromDump, abstractSource: 'dump' };
     const r = live(key);
     const fromWiki = r && !r.page.disambiguation ? prose(r.page.extract) : null;
     return fromWiki ? { abstract: fromWiki, abstractSource: 'api' } : { abstract: null, abstractSource: null };
@@ -249,7 +262,7 @@ export function expectedMatches(films: readonly Film[], world: World, options: O
     const urls = options.wikidata && f.imdbId ? (world.sparql[f.imdbId] ?? []) : [];
     if (urls.length > 0) {
       const keys = urls.map((u) => decodeURIComponent(u.slice('https://en.wikipedia.org/wiki/'.length)).replace(/_/g, ' ')).sort();
-      const held = keys.filter((k) => dump.has(k) || live(k) !== null);
+      const held = keys.filter((k) => live(k) !== null);
       const key = (held.length > 0 ? held : keys)[0]!;
       return { filmId: f.id, method: 'wikidata', title: key, url: urlFromKey(key), ...abstractOf(key) };
     }
@@ -259,13 +272,6 @@ export function expectedMatches(films: readonly Film[], world: World, options: O
       for (const c of candidates) {
         const bare = c === T;
         const dated = c === `${T} (${f.year} film)`;
-        const d = dump.get(c);
-        if (d) {
-          if (d.abstract !== null && judgeAbstract(d.abstract) === 'disambiguation') continue;
-          if (bare && !(d.abstract !== null && FILM.test(d.abstract))) continue;
-          if (!dated && anotherYear(f.year, d.abstract, null)) continue;
-          return { filmId: f.id, method: 'title', title: c, url: d.url, ...abstractOf(c) };
-        }
         const r = live(c);
         if (r === null || r.page.disambiguation) continue;
         if (!dated && anotherYear(f.year, r.page.extract, r.page.description)) continue;
