@@ -3,6 +3,9 @@
 // does not find .ts files by itself), against one embedded PostgreSQL that is
 // started here and shared by the test files (each test makes its own database).
 //   node test/run.mjs [file-or-substring ...]
+// A test that takes longer than TRUEFILM_TEST_TIMEOUT_MS (default 5 minutes: the
+// slowest take about a minute on a busy 2-core machine) fails instead of
+// stalling the run.
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -48,7 +51,8 @@ const server = await startEmbedded(dataDir, { ui: createUi({ progress: false, qu
 let status = 1;
 try {
   status = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+    const timeout = Number(process.env.TRUEFILM_TEST_TIMEOUT_MS) || 300_000;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${timeout}`, ...files], {
       cwd: root,
       stdio: 'inherit',
       env: { ...process.env, TRUEFILM_TEST_EMBEDDED_URL: server.url },
