@@ -36,12 +36,18 @@ describe('help and usage', () => {
       '--database-url',
       '--data-dir',
       '--sparql-endpoint',
+      '--wikipedia-endpoint',
+      '--contact',
       '--offline',
       '--report',
       '--no-progress',
       'DATABASE_URL',
       'TRUEFILM_METADATA',
+      'TRUEFILM_ABSTRACTS',
       'TRUEFILM_DATA_DIR',
+      'TRUEFILM_SPARQL_ENDPOINT',
+      'TRUEFILM_WIKIPEDIA_ENDPOINT',
+      'TRUEFILM_CONTACT',
     ]) {
       assert.ok(r.stdout.includes(flag), `--help lacks ${flag}`);
     }
