@@ -155,6 +155,8 @@ class Parser {
     NUMBER.lastIndex = start;
     const m = NUMBER.exec(this.text);
     if (!m || m[0].length === 0 || !/\d/.test(m[0])) return this.fail(`unexpected ${this.describeHere()}`);
+    // Python refuses an integer with a leading zero (016), but not a float (016.5) or zero (00)
+    if (/^[+-]?0[_0]*[1-9]/.test(m[0]) && !/[.eE]/.test(m[0])) return this.fail(`an integer cannot start with 0: ${m[0]}`);
     this.pos = start + m[0].length;
     return Number(m[0].replaceAll('_', ''));
   }

@@ -39,6 +39,11 @@ describe('Python literal parser', () => {
     assert.deepEqual(plain(ok('[1, 2,]')), [1, 2]);
   });
 
+  test('an integer with a leading zero is refused, as Python does; a float or a zero may have one', () => {
+    for (const text of ['016', '-016', '0_1', "[{'id': 016}]"]) assert.match(bad(text).error, /an integer cannot start with 0/, text);
+    assert.deepEqual(plain(ok('[00, 0_0, 016.5, 016e1, 0.5]')), [0, 0, 16.5, 160, 0.5]);
+  });
+
   test('escapes: \\xNN, \\uNNNN, \\UNNNNNNNN, octal, quotes, backslash, unknown escapes kept', () => {
     assert.equal(ok(String.raw`'caf\xe9'`), 'café');
     assert.equal(ok(String.raw`'\u65e5\u672c'`), '日本');
