@@ -3,172 +3,319 @@
 
 Usage: oracle.py CSV TOP MIN_BUDGET
 
-Prints {"report": {...}, "films": [...]} as JSON, films in rank order. Written from
-SPEC section 3 and, where SPEC is silent, from docs/selection.md: never from the
-product's code. The CSV is read by Python's csv module, the literals by
-ast.literal_eval, numbers by decimal.Decimal, dates by datetime.date.
+Prints {"report": {...}, "films": [...]} as JSON, films in rank order, the
+report with the lines of the malformed rows. Written from SPEC section 3 and,
+where SPEC is silent, from docs/selection.md: never from the product's code.
+Python's csv module reads the CSV, Python's float() the numbers, ast the
+literals, datetime the dates.
 
-When the file is not UTF-8 (over 1% of its rows hold bytes that are not), it prints
-{"error": "not_utf8", "rows": N, "not_utf8": K} and exits 3.
+When the file is not UTF-8 (over 1% of its rows hold bytes that are not), it
+prints {"error": "CSV_ENCODING", "rows": N, "not_utf8": K, "line": L} and exits 3.
 """
 import ast
 import csv
 import datetime
-import decimal
 import io
 import json
 import math
 import struct
 import sys
+import tokenize
+import warnings
 
-INT32 = (-2**31, 2**31 - 1)
-INT64 = (-2**63, 2**63 - 1)
-FLOAT4_MAX = struct.unpack('<f', b'\xff\xff\x7f\x7f')[0]
-
-# docs/selection.md, "Numbers": what a number looks like in the CSV
-SIGNS = '+-'
-DIGITS = '0123456789'
+# docs/selection.md, "White space"
+WHITE_SPACE = ''.join(map(chr, [*range(0x09, 0x0E), 0x20, 0xA0, 0x1680, *range(0x2000, 0x200B),
+                                0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF]))
+ASCII_DIGITS = '0123456789'
+INT4 = (-2**31, 2**31 - 1)
 
 
-def is_decimal_literal(text):
-    """An optional sign, digits with an optional fraction (at least one digit in
-    all), an optional exponent: scanned by hand, so that nothing looser (spaces,
-    '_', 'inf', 'nan', hex, other scripts' digits) passes as it would through float()."""
-    i = 1 if text[:1] in SIGNS else 0
-    whole = frac = 0
-    while i < len(text) and text[i] in DIGITS:
-        i, whole = i + 1, whole + 1
-    if i < len(text) and text[i] == '.':
-        i += 1
-        while i < len(text) and text[i] in DIGITS:
-            i, frac = i + 1, frac + 1
-    if whole + frac == 0:
+def value(text):
+    return text.strip(WHITE_SPACE)
+
+
+def storable(text):
+    """No NUL; a lone surrogate as U+FFFD (docs/selection.md, names)."""
+    text = text.replace('\x00', '')
+    return ''.join('\ufffd' if '\ud800' <= ch <= '\udfff' else ch for ch in text)
+
+
+# ---- numbers: docs/selection.md, "Numbers" ----------------------------------
+
+def digits_at(text, i):
+    j = i
+    while j < len(text) and text[j] in ASCII_DIGITS:
+        j += 1
+    return j
+
+
+def is_number(text):
+    """[sign] digits [. digits] [e [sign] digits], at least one digit before the exponent."""
+    i = 1 if text[:1] in ('+', '-') else 0
+    j = digits_at(text, i)
+    count = j - i
+    if j < len(text) and text[j] == '.':
+        k = digits_at(text, j + 1)
+        count += k - j - 1
+        j = k
+    if count == 0:
         return False
-    if i < len(text) and text[i] in 'eE':
-        i += 1
-        if i < len(text) and text[i] in SIGNS:
-            i += 1
-        exp = 0
-        while i < len(text) and text[i] in DIGITS:
-            i, exp = i + 1, exp + 1
-        if exp == 0:
+    if j < len(text) and text[j] in 'eE':
+        j += 1
+        if j < len(text) and text[j] in '+-':
+            j += 1
+        k = digits_at(text, j)
+        if k == j:
             return False
-    return i == len(text)
+        j = k
+    return j == len(text)
 
 
-def exact(text):
-    """The exact value of a number as written, or None when it is not one."""
-    if not is_decimal_literal(text):
+def number(text):
+    """The nearest double, or None when the text is not a number."""
+    return float(text) if is_number(text) else None
+
+
+def fits_bigint(x):
+    return x is not None and math.isfinite(x) and x.is_integer() and -2.0**63 <= x < 2.0**63
+
+
+def fits_integer(x):
+    return x is not None and math.isfinite(x) and x.is_integer() and INT4[0] <= x <= INT4[1]
+
+
+def as_real(x):
+    """x rounded to single precision, or None when that is not finite."""
+    if x is None or not math.isfinite(x):
         return None
     try:
-        return decimal.Decimal(text)  # exact whatever the context's precision
-    except decimal.InvalidOperation:
-        return None
-
-
-def integral_in(value, bounds):
-    """The value as an int when it is a whole number within bounds, else None."""
-    if value is None or not value.is_finite():
-        return None
-    if value.adjusted() > 20:  # far beyond any bound: never build the int
-        return None
-    if value != value.to_integral_value():
-        return None
-    n = int(value)
-    return n if bounds[0] <= n <= bounds[1] else None
-
-
-def as_float4(text):
-    """vote_average as a real column stores it: None when it is not a finite number
-    that a float4 can hold. The value is the float4's shortest decimal form, as
-    PostgreSQL prints it and the test reads it back."""
-    value = exact(text)
-    if value is None:
-        return None
-    double = float(value)
-    if not math.isfinite(double):
-        return None
-    try:
-        single = struct.unpack('<f', struct.pack('<f', double))[0]
+        return struct.unpack('<f', struct.pack('<f', x))[0]
     except OverflowError:
         return None
-    if not math.isfinite(single):
-        return None
-    for digits in range(1, 10):
-        shortest = float('%.*g' % (digits, single))
-        if struct.unpack('<f', struct.pack('<f', shortest))[0] == single:
-            return shortest
+
+
+def shortest_real(single):
+    """A real as PostgreSQL prints it: the shortest decimal that reads back as the same real."""
+    for precision in range(1, 10):
+        candidate = float('%.*g' % (precision, single))
+        if as_real(candidate) == single:
+            return candidate
     return single
 
 
+def is_id(text):
+    return (text != '' and all(ch in ASCII_DIGITS for ch in text) and text[0] != '0'
+            and int(text) <= INT4[1])
+
+
 def valid_date(text):
-    """YYYY-MM-DD naming a real calendar day, or None."""
+    """YYYY-MM-DD, ASCII digits, a real day of years 1 to 9999."""
     if len(text) != 10 or text[4] != '-' or text[7] != '-':
         return None
-    y, m, d = text[:4], text[5:7], text[8:]
-    if not (y + m + d).isascii() or not (y + m + d).isdigit():
+    parts = text[:4], text[5:7], text[8:]
+    if not all(ch in ASCII_DIGITS for part in parts for ch in part):
         return None
     try:
-        return datetime.date(int(y), int(m), int(d))
+        return datetime.date(*map(int, parts))
     except ValueError:
         return None
 
 
+# ---- literals: docs/selection.md, "Genres and production companies" ----------
+
+MAX_DEPTH = 64
+ALLOWED_KEYS = (str, bytes, int, float, bool, type(None))
+
+
+def within_subset(text, tree):
+    """Whether a parsed literal stays within the subset the docs name."""
+    def walk(node, depth):
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return all(walk(e, depth + 1) for e in node.elts)
+        if isinstance(node, ast.Dict):
+            if any(k is None for k in node.keys):  # {**x}
+                return False
+            if any(not (isinstance(k, ast.Constant) and isinstance(k.value, ALLOWED_KEYS))
+                   and not signed_number(k) for k in node.keys):
+                return False
+            return all(walk(k, depth + 1) for k in node.keys) and all(walk(v, depth + 1) for v in node.values)
+        if signed_number(node):
+            return True
+        return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes, int, float, bool, type(None)))
+
+    def signed_number(node):
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+            node = node.operand
+        return (isinstance(node, ast.Constant) and type(node.value) in (int, float))
+
+    if not walk(tree.body, 0):
+        return False
+    # numbers in decimal only; no \N{...} escapes
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.NUMBER:
+                t = tok.string.lower()
+                if t.startswith(('0x', '0o', '0b')) or t.endswith('j'):
+                    return False
+            if tok.type == tokenize.STRING:
+                prefix = tok.string[:len(tok.string) - len(tok.string.lstrip('uUrRbB'))]
+                body = tok.string[len(prefix):]
+                if 'r' not in prefix.lower() and named_escape(body):
+                    return False
+    except Exception:  # the tokenizer's own refusals
+        return False
+    return True
+
+
+def named_escape(body):
+    i = 0
+    while i < len(body):
+        if body[i] == '\\':
+            if body[i + 1:i + 3] == 'N{':
+                return True
+            i += 2
+        else:
+            i += 1
+    return False
+
+
+def read_literal(text):
+    """The literal's value, or raises ValueError when it is bad."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        try:
+            tree = ast.parse(text.lstrip(' \t'), mode='eval')
+        except (SyntaxError, MemoryError, RecursionError, ValueError) as err:
+            raise ValueError('does not parse') from err
+        if not within_subset(text, tree):
+            raise ValueError('outside the subset')
+        try:
+            return as_text(ast.literal_eval(tree))
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as err:
+            raise ValueError('not a literal') from err
+
+
+def as_text(v):
+    """b'...' read as the string of its characters, wherever it is."""
+    if isinstance(v, bytes):
+        return v.decode('latin-1')
+    if isinstance(v, (list, tuple)):
+        return type(v)(as_text(x) for x in v)
+    if isinstance(v, dict):
+        return {as_text(k): as_text(x) for k, x in v.items()}
+    return v
+
+
 def refs(text):
-    """A genres or production_companies value: (list of {id, name}, bad?).
-    docs/selection.md, "Genres and companies"."""
+    """(refs, bad) of a genres or production_companies value."""
     if text == '':
         return [], False
     try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        items = read_literal(text)
+    except ValueError:
         return [], True
-    if not isinstance(value, list):
+    if not isinstance(items, (list, tuple)):
         return [], True
     out = {}
-    for item in value:
-        if not isinstance(item, dict):
+    for item in items:
+        if not isinstance(item, dict) or 'id' not in item or 'name' not in item:
             return [], True
-        ref_id, name = item.get('id'), item.get('name')
-        if type(ref_id) is not int or not (1 <= ref_id <= INT32[1]) or not isinstance(name, str):
+        ref_id, name = item['id'], item['name']
+        if type(ref_id) is float and ref_id.is_integer():
+            ref_id = int(ref_id)
+        if type(ref_id) is not int or not 0 <= ref_id <= INT4[1]:
             return [], True
-        out.setdefault(ref_id, name)
+        if not isinstance(name, str):
+            return [], True
+        out.setdefault(ref_id, storable(name))
     return [{'id': k, 'name': v} for k, v in out.items()], False
 
 
+# ---- the CSV ----------------------------------------------------------------
+
 def records(path):
-    """(line, fields, not_utf8) per CSV record, the header included. Bytes that are
-    not UTF-8 come through as lone surrogates (surrogateescape) and are told apart."""
+    """(line, fields, not_utf8) per CSV record, the header first. Bytes that are
+    not UTF-8 come through as lone surrogates (surrogateescape) and are told
+    apart; lines are counted by LF."""
     with open(path, 'rb') as f:
         data = f.read()
+    if data.startswith((b'\xff\xfe', b'\xfe\xff')):
+        json.dump({'error': 'CSV_ENCODING', 'utf16': True}, sys.stdout)
+        sys.exit(3)
     if data.startswith(b'\xef\xbb\xbf'):
         data = data[3:]
     text = data.decode('utf-8', errors='surrogateescape')
-    reader = csv.reader(io.StringIO(text, newline=''), dialect='excel', strict=False)
-    line = 1
+    lf = [0]
+
+    def lines():
+        for line in io.StringIO(text, newline=''):
+            lf[0] += line.endswith('\n')
+            yield line
+
+    reader = csv.reader(lines(), dialect='excel', strict=False)
+    start = 1
     for fields in reader:
-        start = line
-        line = reader.line_num + 1
+        line, start = start, lf[0] + 1
         if fields == []:
             continue
         not_utf8 = any('\udc80' <= ch <= '\udcff' for field in fields for ch in field)
-        yield start, [field.replace('\x00', '') for field in fields], not_utf8
+        yield line, [field.replace('\x00', '') for field in fields], not_utf8
+
+
+def well_formed(fields, col):
+    """The film a row gives, or None when the row is malformed."""
+    get = lambda name: value(fields[col[name]])
+    if not is_id(get('id')):
+        return None
+    budget, revenue = number(get('budget')), number(get('revenue'))
+    if not fits_bigint(budget) or not fits_bigint(revenue):
+        return None
+    vote_count = rating = None
+    if get('vote_count') != '':
+        vote_count = number(get('vote_count'))
+        if not fits_integer(vote_count):
+            return None
+    if get('vote_average') != '':
+        rating = as_real(number(get('vote_average')))
+        if rating is None:
+            return None
+    date = valid_date(get('release_date'))
+    return {
+        'id': int(get('id')),
+        'ratio': None,
+        'budget': budget,
+        'revenue': revenue,
+        'title': get('title') or get('original_title'),
+        'original_title': get('original_title') or None,
+        'release_date': date.isoformat() if date else None,
+        'year': date.year if date else None,
+        'imdb_id': get('imdb_id') or None,
+        'rating': None if rating is None else shortest_real(rating),
+        'vote_count': None if vote_count is None else int(vote_count),
+        '_genres': get('genres'),
+        '_companies': get('production_companies'),
+    }
 
 
 def main():
-    path, top, min_budget = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    path, top, min_budget = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     it = records(path)
     _, header, _ = next(it)
-    col = {name: i for i, name in enumerate(header)}
+    col = {}
+    for i, name in enumerate(header):
+        col.setdefault(value(name), i)
 
-    rows = malformed = duplicates = bad_literals = not_utf8_rows = 0
+    rows = malformed = duplicates = bad_literals = 0
+    not_utf8_lines = []
     malformed_lines = []
     seen = set()
     eligible = []
     for line, fields, not_utf8 in it:
         rows += 1
         if not_utf8:
-            not_utf8_rows += 1
+            not_utf8_lines.append(line)
         film = None if not_utf8 or len(fields) != len(header) else well_formed(fields, col)
         if film is None:
             malformed += 1
@@ -181,66 +328,31 @@ def main():
         if film['budget'] >= min_budget and film['budget'] > 0 and film['revenue'] > 0:
             eligible.append(film)
 
-    if not_utf8_rows * 100 > rows:
-        json.dump({'error': 'not_utf8', 'rows': rows, 'not_utf8': not_utf8_rows}, sys.stdout)
+    if len(not_utf8_lines) > 0.01 * rows:
+        json.dump({'error': 'CSV_ENCODING', 'rows': rows, 'not_utf8': len(not_utf8_lines),
+                   'line': not_utf8_lines[0]}, sys.stdout)
         sys.exit(3)
 
     for film in eligible:
-        film['ratio'] = float(film['revenue']) / float(film['budget'])
+        film['ratio'] = film['revenue'] / film['budget']
     eligible.sort(key=lambda f: (-f['ratio'], f['id']))
     films = []
+    names = {'genres': {}, 'companies': {}}
     for rank, film in enumerate(eligible[:top], start=1):
-        genres, bad_genres = refs(film.pop('_genres'))
-        companies, bad_companies = refs(film.pop('_companies'))
-        bad_literals += bad_genres + bad_companies
-        film.update(rank=rank, genres=genres, companies=companies)
+        for kind, raw in (('genres', film.pop('_genres')), ('companies', film.pop('_companies'))):
+            found, bad = refs(raw)
+            bad_literals += bad
+            for ref in found:  # the best-ranked film's name for an id
+                ref['name'] = names[kind].setdefault(ref['id'], ref['name'])
+            film[kind] = found
+        film['rank'] = rank
+        film['budget'], film['revenue'] = int(film['budget']), int(film['revenue'])
         films.append(film)
 
     report = {'rows': rows, 'malformed': malformed, 'duplicates': duplicates,
               'eligible': len(eligible), 'selected': len(films), 'bad_literals': bad_literals,
               'malformed_lines': malformed_lines}
     json.dump({'report': report, 'films': films}, sys.stdout, ensure_ascii=False)
-
-
-def well_formed(fields, col):
-    """The film a row gives, or None when SPEC section 3 calls the row malformed."""
-    get = lambda name: fields[col[name]]
-    film_id = get('id')
-    if not (film_id.isascii() and film_id.isdigit()):
-        return None
-    film_id = int(film_id)
-    if not (1 <= film_id <= INT32[1]):
-        return None
-    budget = integral_in(exact(get('budget')), INT64)
-    revenue = integral_in(exact(get('revenue')), INT64)
-    if budget is None or revenue is None:
-        return None
-    vote_count = None
-    if get('vote_count') != '':
-        vote_count = integral_in(exact(get('vote_count')), INT32)
-        if vote_count is None:
-            return None
-    rating = None
-    if get('vote_average') != '':
-        rating = as_float4(get('vote_average'))
-        if rating is None:
-            return None
-    date = valid_date(get('release_date'))
-    return {
-        'id': film_id,
-        'ratio': None,
-        'budget': budget,
-        'revenue': revenue,
-        'title': get('title') or get('original_title'),
-        'original_title': get('original_title') or None,
-        'release_date': date.isoformat() if date else None,
-        'year': date.year if date else None,
-        'imdb_id': get('imdb_id') or None,
-        'rating': rating,
-        'vote_count': vote_count,
-        '_genres': get('genres'),
-        '_companies': get('production_companies'),
-    }
 
 
 if __name__ == '__main__':
