@@ -9,14 +9,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, SAMPLE, realCsvPath, runCli, WITHOUT_REAL_DATA } from './helpers/cli.js';
+import { SAMPLE, realCsvPath, runCli, WITHOUT_REAL_DATA } from './helpers/cli.js';
 import { asStored, loadedFilms, oracle } from './helpers/oracle.js';
+import { SELECTION_CSV } from './helpers/selection.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase, type TestServer } from './helpers/pg.js';
 
 const SAMPLE_CSV = path.join(SAMPLE, 'movies_metadata.csv');
 const REAL_CSV = realCsvPath();
-/** hand-made rows, one per selection rule (test/selection.test.ts says which is which) */
-const SELECTION_CSV = path.join(ROOT, 'test/fixtures/selection/movies_metadata.csv');
+
 
 let servers: TestServer[] = [];
 let tmp: string;

@@ -5,33 +5,23 @@
  * row per rule, and the number and date rules are tried on rows made here.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'csv-parse/sync';
 import { runMetadata, type MetadataResult } from '../src/stages/metadata.js';
 import type { Film } from '../src/types.js';
 import { oracle } from './helpers/oracle.js';
 import { quiet } from './helpers/recorder.js';
-
-export const SELECTION_CSV = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/selection/movies_metadata.csv');
+import { csvWith, SELECTION_CSV } from './helpers/selection.js';
 
 const read = (file: string, minBudget = 1000, top = 1000) => runMetadata(file, { top, minBudget, ui: quiet, samples: 100 });
 
 let tmp: string;
 let result: MetadataResult;
-let header: string;
-/** a plain fixture row (The Lantern Keeper, id 900001) as its 24 fields */
-let plain: string[];
 before(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'truefilm-selection-'));
   result = await read(SELECTION_CSV);
-  const text = await readFile(SELECTION_CSV, 'utf8');
-  header = text.slice(0, text.indexOf('\n'));
-  plain = (parse(text, { relax_column_count: true }) as string[][])[1]!;
-  assert.equal(plain.length, 24, 'the plain row has 24 fields');
 });
 after(async () => rm(tmp, { recursive: true, force: true }));
 
@@ -40,18 +30,11 @@ const film = (id: number): Film => {
   assert.ok(f, `film ${id} is selected`);
   return f;
 };
-const column = (name: string) => header.split(',').indexOf(name);
 
-/** A CSV of the header and the plain row with these columns changed, one row per change (ids 1, 2, ... unless changed). */
+/** A file of the fixture's plain row, once per change (test/helpers/selection.ts). */
 async function rows(name: string, changes: Record<string, string>[]): Promise<string> {
-  const lines = changes.map((change, i) => {
-    const fields = [...plain];
-    fields[column('id')] = String(i + 1);
-    for (const [k, v] of Object.entries(change)) fields[column(k)] = v;
-    return fields.map((f) => (/[",\n]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f)).join(',');
-  });
   const file = path.join(tmp, name);
-  await writeFile(file, [header, ...lines].join('\n') + '\n');
+  await writeFile(file, csvWith(changes));
   return file;
 }
 
