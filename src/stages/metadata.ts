@@ -18,14 +18,13 @@
  * report sample ever holds one.
  */
 import { isUtf8 } from 'node:buffer';
-import { constants, createReadStream, openSync, statSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CsvError, Options as CsvOptions } from 'csv-parse';
 import { StrictCsvReader, type StrictRecord } from '../csv.js';
 import { TrueFilmError } from '../errors.js';
+import { ByteInput } from '../input.js';
 import { parsePythonLiteral } from '../literal.js';
 import { TopN } from '../topn.js';
 import type { Film, MetadataReport, NamedRef, Rejection } from '../types.js';
@@ -174,6 +173,8 @@ interface Row {
   decimal(i: number): boolean;
   /** the line the record starts on */
   line(): number;
+  /** the input's byte offset where the record ends */
+  end(): number;
   /** the first field whose bytes are not UTF-8, or -1 */
   notUtf8(): number;
 }
@@ -184,6 +185,7 @@ const decodeField = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, byt
 class ParsedRow implements Row {
   record: Uint8Array[] = [];
   endLine = 0;
+  endByte = 0;
   get count(): number {
     return this.record.length;
   }
@@ -199,6 +201,9 @@ class ParsedRow implements Row {
   line(): number {
     return startLine(this.record, this.endLine);
   }
+  end(): number {
+    return this.endByte;
+  }
   notUtf8(): number {
     return this.record.findIndex((f) => !isUtf8(f));
   }
@@ -207,6 +212,8 @@ class ParsedRow implements Row {
 /** A record from the strict reader: fields decoded when asked for. */
 class StrictRow implements Row {
   record!: StrictRecord;
+  /** the input's byte offset of the record's buffer */
+  base = 0;
   /** the bytes before this offset of the record's buffer are known to be UTF-8 */
   utf8Before = 0;
   /** the first NUL in the record's buffer (Infinity: none) */
@@ -228,6 +235,9 @@ class StrictRow implements Row {
   }
   line(): number {
     return this.record.line;
+  }
+  end(): number {
+    return this.base + this.record.end;
   }
   notUtf8(): number {
     if (this.record.end <= this.utf8Before) return -1;
@@ -432,6 +442,7 @@ class Selection {
   }
 
   private takeHeader(row: Row): void {
+    if (row.end() > HEADER_WITHIN) throw noHeader(this.path);
     const names: string[] = [];
     for (let i = 0; i < row.count; i++) names.push(row.field(i).trim());
     const missing = REQUIRED_COLUMNS.filter((c) => !names.includes(c));
@@ -475,69 +486,17 @@ function shellWord(text: string): string {
 }
 
 /**
- * The CSV as a stream of chunks, from a path or stdin (`-`), read in order
- * and never seeked; each wait ends with INTERRUPTED when the signal aborts,
- * as a FIFO with no writer never ends its own.
+ * Fails when the input has gone past its first MiB without a header: it is
+ * not the CSV (/dev/zero, a binary). A header that ends past it fails as it
+ * is read.
  */
-class Input {
-  /** bytes read so far */
-  bytes = 0;
-  private readonly stream: Readable;
-  private readonly chunks: AsyncIterator<Buffer>;
-
-  constructor(
-    readonly path: string,
-    private readonly task: Task,
-    private readonly signal: AbortSignal | undefined,
-  ) {
-    this.stream = openStream(path);
-    this.chunks = this.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  }
-
-  /** the next chunk, or null at the end */
-  async next(): Promise<Buffer | null> {
-    const { value, done } = await unlessAborted(this.chunks.next(), this.signal);
-    if (done) return null;
-    this.bytes += value.length;
-    this.task.increment(value.length);
-    return value;
-  }
-
-  close(): void {
-    this.stream.destroy();
-  }
+function checkHeaderSeen(selection: Selection, input: ByteInput): void {
+  if (selection.header === null && input.bytes > HEADER_WITHIN) throw noHeader(input.path);
 }
 
-/**
- * A file as a stream; stdin for `-`. A FIFO (or a shell's `<(...)`) is opened
- * non-blocking and read as a pipe, polled by the event loop: a blocking open
- * or read would hold a libuv thread until a writer came, and the process
- * could not even exit.
- */
-function openStream(path: string): Readable {
-  if (path === '-') return process.stdin;
-  if (statSync(path).isFIFO()) {
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    return new Socket({ fd, readable: true, writable: false });
-  }
-  return createReadStream(path, { highWaterMark: READ_SIZE });
-}
-
-function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const stop = () => reject(new TrueFilmError('INTERRUPTED', 'stopped while reading the CSV', { cause: signal.reason }));
-    if (signal.aborted) return stop();
-    signal.addEventListener('abort', stop, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
-  });
-}
-
-/** Fails when the input has gone past its first MiB without a header: it is not the CSV (/dev/zero, a binary). */
-function checkHeaderSeen(selection: Selection, input: Input): void {
-  if (selection.header !== null || input.bytes <= HEADER_WITHIN) return;
-  throw new TrueFilmError('CSV_NO_HEADER', `no CSV header within the first ${HEADER_WITHIN >> 20} MiB: this is not the movies CSV`, {
-    input: input.path,
+function noHeader(path: string): TrueFilmError {
+  return new TrueFilmError('CSV_NO_HEADER', `no CSV header within the first ${HEADER_WITHIN >> 20} MiB: this is not the movies CSV`, {
+    input: path,
     hint: 'Pass the Kaggle movies_metadata.csv with --metadata PATH (or - for stdin).',
   });
 }
@@ -546,10 +505,10 @@ export async function runMetadata(path: string, options: MetadataOptions): Promi
   const size = await checkMetadataFile(path);
   const selection = new Selection(path, options);
   const task = options.ui.task('metadata', size, 'bytes');
-  let input: Input | null = null;
+  let input: ByteInput | null = null;
   try {
-    input = new Input(path, task, options.signal);
-    await readStrict(input, selection);
+    input = await ByteInput.open(path, options.signal);
+    await readStrict(input, task, selection);
   } catch (err) {
     if (err instanceof TrueFilmError) throw err;
     throw new TrueFilmError('CSV_PARSE', `cannot read the CSV: ${(err as Error).message}`, {
@@ -571,31 +530,27 @@ export async function runMetadata(path: string, options: MetadataOptions): Promi
 }
 
 /** The strict reader over the input, until its end or the first record it cannot vouch for (then csv-parse reads on). */
-async function readStrict(input: Input, selection: Selection): Promise<void> {
+async function readStrict(input: ByteInput, task: Task, selection: Selection): Promise<void> {
   const row = new StrictRow();
   const strict = new StrictCsvReader((record) => {
     row.record = record;
     selection.take(row);
   });
-  let buf = Buffer.allocUnsafe(2 * READ_SIZE);
+  let buf = Buffer.allocUnsafe(READ_SIZE);
   let have = 0;
+  /** the input's byte offset of buf[0] */
+  let base = 0;
   let started = false;
   for (;;) {
-    const chunk = await input.next();
-    if (chunk !== null) {
-      if (have + chunk.length > buf.length) {
-        const grown = Buffer.allocUnsafe(Math.max(2 * buf.length, have + chunk.length));
-        buf.copy(grown, 0, 0, have);
-        buf = grown;
-      }
-      chunk.copy(buf, have);
-      have += chunk.length;
-    }
-    const final = chunk === null;
+    const bytesRead = await input.read(buf, have, buf.length - have);
+    task.increment(bytesRead);
+    have += bytesRead;
+    const final = bytesRead === 0;
     if (!started && (have >= 2 || final)) {
       if (startsUtf16(buf, have)) throw utf16(input.path);
       started = true;
     }
+    row.base = base;
     row.utf8Before = utf8Prefix(buf, have);
     const nul = buf.subarray(0, have).indexOf(0);
     row.nulAt = nul < 0 ? Infinity : nul;
@@ -603,13 +558,19 @@ async function readStrict(input: Input, selection: Selection): Promise<void> {
     if (irregular) {
       // csv-parse reads the rest: from this record on, or (when no record
       // delimiter was read yet) the whole file, as it would have
-      await readRest(input, buf.subarray(next, have), strict.delimited ? strict.newlines : null, selection);
+      await readRest(input, task, buf.subarray(next, have), base + next, strict.delimited ? strict.newlines : null, selection);
       return;
     }
     checkHeaderSeen(selection, input);
     if (final) return;
     buf.copyWithin(0, next, have);
     have -= next;
+    base += next;
+    if (have === buf.length) {
+      const grown = Buffer.allocUnsafe(buf.length * 2);
+      buf.copy(grown, 0, 0, have);
+      buf = grown;
+    }
   }
 }
 
@@ -625,11 +586,11 @@ function utf16(path: string): TrueFilmError {
 
 /**
  * csv-parse reads the input from `first` (the bytes already read from the
- * record the strict reader stopped at) on. `lineOffset`: the line breaks
+ * record the strict reader stopped at, at `firstOffset`) on. `lineOffset`: the line breaks
  * before it, added to csv-parse's own count; null: `first` is the file's
  * start (past any BOM).
  */
-async function readRest(input: Input, first: Buffer, lineOffset: number | null, selection: Selection): Promise<void> {
+async function readRest(input: ByteInput, task: Task, first: Buffer, firstOffset: number, lineOffset: number | null, selection: Selection): Promise<void> {
   // loaded here: a file the strict reader reads whole needs none of it
   const { parse } = await import('csv-parse');
   const offset = lineOffset ?? 0;
@@ -639,9 +600,10 @@ async function readRest(input: Input, first: Buffer, lineOffset: number | null, 
     // past the first record delimiter, csv-parse knew it was LF
     ...(lineOffset === null ? {} : { record_delimiter: '\n' }),
     // fields are bytes here (encoding: null), whatever the typings say
-    on_record: (record: unknown, context: { lines: number }) => {
+    on_record: (record: unknown, context: { lines: number; bytes: number }) => {
       row.record = record as Uint8Array[];
       row.endLine = context.lines + offset;
+      row.endByte = firstOffset + context.bytes;
       selection.take(row);
       return null;
     },
@@ -652,9 +614,13 @@ async function readRest(input: Input, first: Buffer, lineOffset: number | null, 
   });
   async function* bytes(): AsyncGenerator<Buffer> {
     yield Buffer.from(first);
-    for (let chunk = await input.next(); chunk !== null; chunk = await input.next()) {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(READ_SIZE);
+      const bytesRead = await input.read(chunk, 0, chunk.length);
+      if (bytesRead === 0) return;
+      task.increment(bytesRead);
       checkHeaderSeen(selection, input);
-      yield chunk;
+      yield chunk.subarray(0, bytesRead);
     }
   }
   await pipeline(Readable.from(bytes(), { objectMode: false }), parser);
