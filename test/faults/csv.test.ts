@@ -213,6 +213,18 @@ describe('CSV faults', () => {
     assert.match(err.hint ?? '', /iconv -f UTF-16 -t UTF-8/);
   });
 
+  test('the header must end within the first MiB: a longer one is no CSV header (CSV_NO_HEADER), one just within reads', async () => {
+    // an extra column whose name makes the header `length` bytes long (its LF aside); the row gets an empty field for it
+    const csv = (length: number) => `${HEADER},${'x'.repeat(length - HEADER.length - 1)}\n${rowWith({ id: '1' })},\n`;
+    const within = await read(await file('header-within.csv', csv(1 << 20)));
+    assert.equal(within.films.length, 1, 'a header of exactly 1 MiB reads');
+    const past = await read(await file('header-past.csv', csv((1 << 20) + 1))).then(
+      () => assert.fail('a header past the first MiB must not read'),
+      (e: unknown) => e,
+    );
+    assert.ok(isTrueFilmError(past, 'CSV_NO_HEADER'), `CSV_NO_HEADER, got ${String(past)}`);
+  });
+
   test('binary garbage after a good header: counted rows, no crash', async () => {
     const garbage = Buffer.concat([Buffer.from(`${header}\n${blairWitch}\n`), Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 2654435761) % 251))]);
     const result = await read(await file('garbage-tail.csv', garbage)).then(
