@@ -190,6 +190,9 @@ describe('--metadata, what it is given', () => {
     const r = await runCli(['run', '--metadata', '/dev/zero', '--offline', '--no-progress', '--database-url', 'postgres://postgres@127.0.0.1:1/none', '--data-dir', tmp]);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /\/dev\/zero: no CSV header within the first 1 MiB: this is not the movies CSV/);
+    // it reads on only until its first MiB is past: the read that crossed it, no more
+    const done = /metadata: done, ([\d.]+) MB/.exec(r.stderr);
+    assert.ok(done && Number(done[1]) <= 2.1, `read ${done?.[1]} MB of /dev/zero`);
   });
 });
 
