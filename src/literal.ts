@@ -100,19 +100,22 @@ class Parser {
     return this.parseNumber();
   }
 
-  private parseSequence(close: ']' | ')', depth: number): PyValue[] {
+  private parseSequence(close: ']' | ')', depth: number): PyValue {
     const items: PyValue[] = [];
+    let comma = false;
     this.pos++; // the opening bracket
     for (;;) {
       this.skipSpace();
       if (this.text[this.pos] === close) {
         this.pos++;
-        return items;
+        // (x) is x in parentheses; (x,) and () are tuples
+        return close === ')' && items.length === 1 && !comma ? items[0]! : items;
       }
       items.push(this.parseValue(depth + 1));
       this.skipSpace();
       const c = this.text[this.pos];
-      if (c === ',') this.pos++;
+      comma = c === ',';
+      if (comma) this.pos++;
       else if (c !== close) this.fail(`expected "," or "${close}", found ${this.describeHere()}`);
     }
   }

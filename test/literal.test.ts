@@ -35,6 +35,7 @@ describe('Python literal parser', () => {
     assert.equal(ok('False'), false);
     assert.deepEqual(plain(ok('[1, -2, 3.5, 1e3, .5, 1_000, +7]')), [1, -2, 3.5, 1000, 0.5, 1000, 7]);
     assert.deepEqual(plain(ok('(1, (2,), [])')), [1, [2], []]);
+    assert.deepEqual(plain(ok("[(1), ({'a': 2}), (), ((3,))]")), [1, { a: 2 }, [], [3]], '(x) is x, as in Python; (x,) and () are tuples');
     assert.deepEqual(plain(ok("{'a': {'b': [None, True]}, 1: 'x'}")), { a: { b: [null, true] }, 1: 'x' });
     assert.deepEqual(plain(ok('[1, 2,]')), [1, 2]);
   });
