@@ -2,6 +2,7 @@
 """The selection of SPEC section 3, read on its own terms.
 
 Usage: oracle.py CSV TOP MIN_BUDGET
+       oracle.py --refs VALUES.json   (a genres/companies value each: its refs, or null when bad)
 
 Prints {"report": {...}, "films": [...]} as JSON, films in rank order, the
 report with the lines of the malformed rows. Written from SPEC section 3 and,
@@ -18,6 +19,7 @@ import datetime
 import io
 import json
 import math
+import re
 import struct
 import sys
 import tokenize
@@ -124,7 +126,7 @@ def valid_date(text):
 # ---- literals: docs/selection.md, "Genres and production companies" ----------
 
 MAX_DEPTH = 64
-ALLOWED_KEYS = (str, bytes, int, float, bool, type(None))
+ALLOWED_KEYS = (str, int, float, bool, type(None))
 
 
 def within_subset(text, tree):
@@ -132,6 +134,8 @@ def within_subset(text, tree):
     def walk(node, depth):
         if depth > MAX_DEPTH:
             return False
+        if isinstance(node, ast.Tuple) and not ast.get_source_segment(text, node).startswith('('):
+            return False  # a tuple in its parentheses only
         if isinstance(node, (ast.List, ast.Tuple)):
             return all(walk(e, depth + 1) for e in node.elts)
         if isinstance(node, ast.Dict):
@@ -143,10 +147,13 @@ def within_subset(text, tree):
             return all(walk(k, depth + 1) for k in node.keys) and all(walk(v, depth + 1) for v in node.values)
         if signed_number(node):
             return True
-        return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes, int, float, bool, type(None)))
+        return isinstance(node, ast.Constant) and isinstance(node.value, ALLOWED_KEYS)
 
     def signed_number(node):
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+            # the sign written right against its number
+            if (node.operand.lineno, node.operand.col_offset) != (node.lineno, node.col_offset + 1):
+                return False
             node = node.operand
         return (isinstance(node, ast.Constant) and type(node.value) in (int, float))
 
@@ -181,31 +188,39 @@ def named_escape(body):
     return False
 
 
+def without_bytes_prefixes(text):
+    """The text with the b of every b'...' dropped: it reads as the string literal."""
+    starts = [0] + [m.end() for m in re.finditer('\n', text)]
+    cuts = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.STRING:
+                prefix = tok.string[:len(tok.string) - len(tok.string.lstrip('uUrRbBfF'))]
+                at = prefix.lower().find('b')
+                if at >= 0:
+                    cuts.append(starts[tok.start[0] - 1] + tok.start[1] + at)
+    except Exception:  # the tokenizer's own refusals: ast.parse refuses it too
+        return text
+    for at in reversed(cuts):
+        text = text[:at] + text[at + 1:]
+    return text
+
+
 def read_literal(text):
     """The literal's value, or raises ValueError when it is bad."""
+    text = without_bytes_prefixes(text).lstrip(' \t')
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         try:
-            tree = ast.parse(text.lstrip(' \t'), mode='eval')
+            tree = ast.parse(text, mode='eval')
         except (SyntaxError, MemoryError, RecursionError, ValueError) as err:
             raise ValueError('does not parse') from err
         if not within_subset(text, tree):
             raise ValueError('outside the subset')
         try:
-            return as_text(ast.literal_eval(tree))
+            return ast.literal_eval(tree)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as err:
             raise ValueError('not a literal') from err
-
-
-def as_text(v):
-    """b'...' read as the string of its characters, wherever it is."""
-    if isinstance(v, bytes):
-        return v.decode('latin-1')
-    if isinstance(v, (list, tuple)):
-        return type(v)(as_text(x) for x in v)
-    if isinstance(v, dict):
-        return {as_text(k): as_text(x) for k, x in v.items()}
-    return v
 
 
 def refs(text):
@@ -300,6 +315,11 @@ def well_formed(fields, col):
 
 
 def main():
+    if sys.argv[1] == '--refs':
+        with open(sys.argv[2], encoding='utf-8') as f:
+            texts = json.load(f)
+        json.dump([None if bad else found for found, bad in map(refs, map(value, texts))], sys.stdout, ensure_ascii=False)
+        return
     path, top, min_budget = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     it = records(path)
     _, header, _ = next(it)
