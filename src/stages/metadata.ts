@@ -12,8 +12,8 @@
  * irregular record (a stray quote, a CR, an unclosed field) is csv-parse's to
  * read or reject.
  *
- * The input is read as a stream, never seeked: a file, a FIFO, a pipe or
- * stdin (`-`) alike. What PostgreSQL cannot store (a NUL, a lone surrogate)
+ * The input is read once, never seeked (src/input.ts): a file, a FIFO, a
+ * pipe or stdin (`-`) alike. What PostgreSQL cannot store (a NUL, a lone surrogate)
  * is taken out of every value where the value is made, so no COPY and no
  * report sample ever holds one.
  */
