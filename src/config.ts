@@ -142,7 +142,8 @@ A run replaces the previous load atomically. No dump is needed: online, the
 live wiki answers everything.
 
 Inputs
-  --metadata PATH        the movies CSV           [env TRUEFILM_METADATA]
+  --metadata PATH        the movies CSV, UTF-8 (a file, a FIFO, or - for
+                         stdin)                   [env TRUEFILM_METADATA]
                          default: <data-dir>/movies_metadata.csv
   --abstracts PATH       abstract dump (.xml, .xml.gz, .xml.bz2) or CirrusSearch
                          shards (.json, .json.gz, .json.bz2), told apart by their
@@ -153,7 +154,8 @@ Inputs
 Selection
   --top N                how many films to keep (default ${DEFAULTS.top})
   --min-budget USD       budgets below this count as unknown (default ${DEFAULTS.minBudget});
-                         the data gives some budgets in millions (1 for $1M)
+                         the data gives some budgets in millions (1 for $1M);
+                         a budget of 0 is always unknown, even with --min-budget 0
 Matching
   --sparql-endpoint URL  Wikidata Query Service [env TRUEFILM_SPARQL_ENDPOINT]
                          default: ${DEFAULTS.sparqlEndpoint}

@@ -18,6 +18,8 @@
  * returns how far it got; the caller keeps what it did not take.
  */
 
+import { isUtf8 } from 'node:buffer';
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
@@ -29,9 +31,18 @@ export class StrictRecord {
   count = 0;
   /** the line the record starts on (1-based, the header is line 1 in a file without blank lines) */
   line = 0;
+  /** the record's bytes in buf: [start, end), without its LF */
+  start = 0;
+  end = 0;
   buf: Buffer = Buffer.alloc(0);
   /** per field: start, end (a quoted field's content, without its quotes), and 1 when it holds `""` */
   spans = new Int32Array(3 * 32);
+
+  /** whether field i's bytes are UTF-8 */
+  isUtf8(i: number): boolean {
+    const at = 3 * i;
+    return isUtf8(this.buf.subarray(this.spans[at]!, this.spans[at + 1]!));
+  }
 
   /** field i as csv-parse would give it */
   field(i: number): string {
@@ -149,6 +160,8 @@ export class StrictCsvReader {
       if (cr < pos) return { next: start, irregular: true };
       record.count = count;
       record.line = this.newlines + 1;
+      record.start = start;
+      record.end = pos;
       // the LFs inside quoted fields (an unquoted one holds none)
       for (let n = buf.indexOf(LF, start); n >= 0 && n < pos; n = buf.indexOf(LF, n + 1)) this.newlines++;
       if (pos < to) {

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'INPUT_UNREADABLE'
   | 'CSV_MISSING_COLUMNS'
   | 'CSV_EMPTY'
+  | 'CSV_NO_HEADER'
+  | 'CSV_ENCODING'
   | 'CSV_PARSE'
   | 'NO_FILMS'
   | 'DUMP_TRUNCATED'

@@ -100,19 +100,22 @@ class Parser {
     return this.parseNumber();
   }
 
-  private parseSequence(close: ']' | ')', depth: number): PyValue[] {
+  private parseSequence(close: ']' | ')', depth: number): PyValue {
     const items: PyValue[] = [];
+    let comma = false;
     this.pos++; // the opening bracket
     for (;;) {
       this.skipSpace();
       if (this.text[this.pos] === close) {
         this.pos++;
-        return items;
+        // (x) is x in parentheses; (x,) and () are tuples
+        return close === ')' && items.length === 1 && !comma ? items[0]! : items;
       }
       items.push(this.parseValue(depth + 1));
       this.skipSpace();
       const c = this.text[this.pos];
-      if (c === ',') this.pos++;
+      comma = c === ',';
+      if (comma) this.pos++;
       else if (c !== close) this.fail(`expected "," or "${close}", found ${this.describeHere()}`);
     }
   }
@@ -155,6 +158,8 @@ class Parser {
     NUMBER.lastIndex = start;
     const m = NUMBER.exec(this.text);
     if (!m || m[0].length === 0 || !/\d/.test(m[0])) return this.fail(`unexpected ${this.describeHere()}`);
+    // Python refuses an integer with a leading zero (016), but not a float (016.5) or zero (00)
+    if (/^[+-]?0[_0]*[1-9]/.test(m[0]) && !/[.eE]/.test(m[0])) return this.fail(`an integer cannot start with 0: ${m[0]}`);
     this.pos = start + m[0].length;
     return Number(m[0].replaceAll('_', ''));
   }

@@ -187,15 +187,25 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
     });
   }
 
-  // The database starts (or is reached and locked) while the CSV is read.
+  // The database starts (or is reached) while the CSV is read; the load lock
+  // is taken only once the CSV's header has shown it to be the CSV, so that an
+  // input that never comes (a FIFO with no writer) or is no CSV holds nothing.
   let database: Database | null = null;
+  let isCsv!: () => void;
+  let notCsv!: () => void;
+  const proved = new Promise<void>((resolve, reject) => ((isCsv = resolve), (notCsv = reject)));
+  proved.catch(() => {}); // the reading's own failure is what the run reports
+  const reading = timed('metadata', () =>
+    runMetadata(config.metadata, { top: config.top, minBudget: config.minBudget, ui, signal, onHeader: isCsv }),
+  );
+  reading.catch(() => notCsv());
   const opening = timed('database', async () => {
     database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ui });
     const client = await database.connect('truefilm run');
+    await proved;
     await answered(client, database.url, 'taking the load lock', () => acquireLoadLock(client, database!.url));
     return client;
   });
-  const reading = timed('metadata', () => runMetadata(config.metadata, { top: config.top, minBudget: config.minBudget, ui }));
   const [opened, read] = await Promise.allSettled([opening, reading]);
   try {
     if (read.status === 'rejected') throw read.reason;
@@ -204,7 +214,7 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
       throw new TrueFilmError(
         'NO_FILMS',
         `no film qualified: ${metadata.rows} rows, ${metadata.malformed} malformed, ${metadata.duplicates} duplicates, ` +
-          `${metadata.eligible} with budget >= ${config.minBudget} and revenue > 0. Nothing was loaded; the previous load is untouched.`,
+          `${metadata.eligible} with budget >= ${config.minBudget} (and above 0) and revenue > 0. Nothing was loaded; the previous load is untouched.`,
         { input: config.metadata, hint: 'Check that this is the movies CSV, and --min-budget.' },
       );
     }

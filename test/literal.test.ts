@@ -35,8 +35,14 @@ describe('Python literal parser', () => {
     assert.equal(ok('False'), false);
     assert.deepEqual(plain(ok('[1, -2, 3.5, 1e3, .5, 1_000, +7]')), [1, -2, 3.5, 1000, 0.5, 1000, 7]);
     assert.deepEqual(plain(ok('(1, (2,), [])')), [1, [2], []]);
+    assert.deepEqual(plain(ok("[(1), ({'a': 2}), (), ((3,))]")), [1, { a: 2 }, [], [3]], '(x) is x, as in Python; (x,) and () are tuples');
     assert.deepEqual(plain(ok("{'a': {'b': [None, True]}, 1: 'x'}")), { a: { b: [null, true] }, 1: 'x' });
     assert.deepEqual(plain(ok('[1, 2,]')), [1, 2]);
+  });
+
+  test('an integer with a leading zero is refused, as Python does; a float or a zero may have one', () => {
+    for (const text of ['016', '-016', '0_1', "[{'id': 016}]"]) assert.match(bad(text).error, /an integer cannot start with 0/, text);
+    assert.deepEqual(plain(ok('[00, 0_0, 016.5, 016e1, 0.5]')), [0, 0, 16.5, 160, 0.5]);
   });
 
   test('escapes: \\xNN, \\uNNNN, \\UNNNNNNNN, octal, quotes, backslash, unknown escapes kept', () => {

@@ -5,16 +5,18 @@
  * it the tests check the rest and are marked skipped, saying so).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SAMPLE, realCsvPath, runCli, WITHOUT_REAL_DATA } from './helpers/cli.js';
 import { asStored, loadedFilms, oracle } from './helpers/oracle.js';
+import { SELECTION_CSV } from './helpers/selection.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase, type TestServer } from './helpers/pg.js';
 
 const SAMPLE_CSV = path.join(SAMPLE, 'movies_metadata.csv');
 const REAL_CSV = realCsvPath();
+
 
 let servers: TestServer[] = [];
 let tmp: string;
@@ -130,6 +132,68 @@ for (const serverName of ['embedded', 'local'] as const) {
       assert.equal(loads.at(-1)!.report.metadata.rows, 76);
 
       const expected = oracle(t, SAMPLE_CSV, 1000);
+      if (expected) assert.deepEqual(loaded, asStored(expected.films));
+    });
+
+    test('the selection fixture: what lands is what the oracle reads, with --min-budget 0 and --top too', async (t) => {
+      const d = needServer(t);
+      if (!d) return;
+      for (const [top, minBudget] of [
+        [1000, 1000],
+        [1000, 0],
+        [5, 1],
+      ] as const) {
+        const reportPath = path.join(tmp, `selection-${serverName}.json`);
+        await run(d, ['--metadata', SELECTION_CSV, '--top', String(top), '--min-budget', String(minBudget), '--report', reportPath]);
+        const report = JSON.parse(await readFile(reportPath, 'utf8'));
+        const loaded = await loadedFilms(d);
+        assert.ok(loaded.every((f) => f.budget > 0), 'no film with a budget of 0');
+        // a genre keeps the name of the best-ranked film that lists it (900022's, not 900021's own 'Docu')
+        if (top === 1000) assert.equal(loaded.find((f) => f.id === 900021)?.genres[0]?.name, 'Documentary');
+        const expected = oracle(t, SELECTION_CSV, top, minBudget);
+        if (!expected) return;
+        assert.deepEqual(loaded, asStored(expected.films), `--top ${top} --min-budget ${minBudget}`);
+        for (const key of ['rows', 'malformed', 'duplicates', 'eligible', 'selected', 'bad_literals'] as const) {
+          assert.equal(report.metadata[key], expected.report[key], `metadata.${key} with --top ${top} --min-budget ${minBudget}`);
+        }
+      }
+    });
+
+    test('NULs in a title, a genre, an id and a bad literal: dropped where the records are made; the load and its report are stored', async (t) => {
+      const d = needServer(t);
+      if (!d) return;
+      const text = await readFile(SELECTION_CSV, 'utf8');
+      const withNul = text
+        .replace('The Lantern Keeper,A quiet', 'The Lan\0tern Keeper,A quiet')
+        .replace("{'id': 18, 'name': 'Drama'}, {'id': 9648", "{'id': 18, 'name': 'Dra\0ma'}, {'id': 9648")
+        .replace(',900022,', ',9000\x0022,')
+        .replace("\"[{'id': 35, 'name': 'Comedy'}\"", "\"[{'id': 35, 'name': 'Com\0edy'}\"");
+      assert.equal(withNul.split('\0').length, 5, 'four NULs went in');
+      const file = path.join(tmp, 'nul.csv');
+      await writeFile(file, withNul);
+      const reportPath = path.join(tmp, `nul-${serverName}.json`);
+      await run(d, ['--metadata', file, '--report', reportPath]);
+      const loaded = await loadedFilms(d);
+      const keeper = loaded.find((f) => f.id === 900001)!;
+      assert.deepEqual([keeper.title, keeper.genres], ['The Lantern Keeper', [{ id: 18, name: 'Drama' }, { id: 9648, name: 'Mystery' }]]);
+      assert.equal(loaded[0]!.id, 900022, 'the id read without its NUL');
+      const [load] = await d.query<{ report: { metadata: { samples: { bad_literals: { line: number; reason: string }[] } } } }>(
+        'SELECT report FROM truefilm_loads ORDER BY id DESC LIMIT 1',
+      );
+      const sample = load!.report.metadata.samples.bad_literals.find((s) => s.line === 7);
+      assert.equal(sample?.reason, "genres is not a list of {'id', 'name'}: [{'id': 35, 'name': 'Comedy'}", 'the sample, stored in jsonb, without its NUL');
+      const expected = oracle(t, file, 1000);
+      if (expected) assert.deepEqual(loaded, asStored(expected.films));
+    });
+
+    test('--min-budget 0 on the real rows: their many budgets of 0 are left out, and the run loads', { skip: WITHOUT_REAL_DATA }, async (t) => {
+      const d = needServer(t);
+      if (!d) return;
+      await run(d, ['--metadata', REAL_CSV, '--top', '50', '--min-budget', '0']);
+      const loaded = await loadedFilms(d);
+      assert.equal(loaded.length, 50);
+      assert.ok(loaded.every((f) => f.budget > 0 && Number.isFinite(f.ratio)), 'every ratio is finite');
+      const expected = oracle(t, REAL_CSV, 50, 0);
       if (expected) assert.deepEqual(loaded, asStored(expected.films));
     });
 

@@ -12,6 +12,7 @@ import { isTrueFilmError } from '../../src/errors.js';
 import { runMetadata } from '../../src/stages/metadata.js';
 import { SAMPLE } from '../helpers/cli.js';
 import { quiet } from '../helpers/recorder.js';
+import { csvWith, HEADER, rowWith } from '../helpers/selection.js';
 
 const read = (file: string, top = 1000) => runMetadata(file, { top, minBudget: 1000, ui: quiet });
 
@@ -176,6 +177,52 @@ describe('CSV faults', () => {
       films.map((f) => f.id),
       [2668, 2669],
     );
+  });
+
+  test('rows that are not UTF-8: each is malformed with its line and column; over 1% of the rows stops the read with the iconv command', async () => {
+    // 100 rows, one of them with a Windows-1252 é: 1%, read on
+    const latin = (id: string) => Buffer.from(rowWith({ id, title: 'Caf_ Society' }).replace('Caf_', 'Caf\xe9'), 'latin1');
+    const rows = (bad: string[]) =>
+      Buffer.concat(
+        Array.from({ length: 100 }, (_, i) => String(i + 1)).map((id) => Buffer.concat([bad.includes(id) ? latin(id) : Buffer.from(rowWith({ id })), Buffer.from('\n')])),
+      );
+    const one = await read(await file('one-latin.csv', Buffer.concat([Buffer.from(HEADER + '\n'), rows(['42'])])));
+    assert.deepEqual([one.report.rows, one.report.malformed], [100, 1]);
+    assert.deepEqual(one.report.samples.malformed, [{ line: 43, reason: 'title holds bytes that are not UTF-8' }]);
+    assert.equal(one.films.length, 99);
+
+    const two = await read(await file('two-latin.csv', Buffer.concat([Buffer.from(HEADER + '\n'), rows(['42', '77'])]))).then(
+      () => assert.fail('two rows in 100 are over 1%: the read must stop'),
+      (e: unknown) => e,
+    );
+    assert.ok(isTrueFilmError(two, 'CSV_ENCODING'), `CSV_ENCODING, got ${String(two)}`);
+    assert.equal(two.line, 43, 'the first such line');
+    assert.match(two.message, /2 of 100 rows hold bytes that are not UTF-8/);
+    assert.match(two.hint ?? '', /iconv -f WINDOWS-1252 -t UTF-8 \S*two-latin\.csv/);
+  });
+
+  test('a UTF-8 BOM is skipped; a UTF-16 one stops the read with the iconv command', async () => {
+    const utf8 = await read(await file('bom8.csv', '\uFEFF' + csvWith([{}])));
+    assert.equal(utf8.films.length, 1);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csvWith([{}]), 'utf16le')]);
+    const err = await read(await file('bom16.csv', utf16)).then(
+      () => assert.fail('a UTF-16 file must not read'),
+      (e: unknown) => e,
+    );
+    assert.ok(isTrueFilmError(err, 'CSV_ENCODING'), `CSV_ENCODING, got ${String(err)}`);
+    assert.match(err.hint ?? '', /iconv -f UTF-16 -t UTF-8/);
+  });
+
+  test('the header must end within the first MiB: a longer one is no CSV header (CSV_NO_HEADER), one just within reads', async () => {
+    // an extra column whose name makes the header `length` bytes long (its LF aside); the row gets an empty field for it
+    const csv = (length: number) => `${HEADER},${'x'.repeat(length - HEADER.length - 1)}\n${rowWith({ id: '1' })},\n`;
+    const within = await read(await file('header-within.csv', csv(1 << 20)));
+    assert.equal(within.films.length, 1, 'a header of exactly 1 MiB reads');
+    const past = await read(await file('header-past.csv', csv((1 << 20) + 1))).then(
+      () => assert.fail('a header past the first MiB must not read'),
+      (e: unknown) => e,
+    );
+    assert.ok(isTrueFilmError(past, 'CSV_NO_HEADER'), `CSV_NO_HEADER, got ${String(past)}`);
   });
 
   test('binary garbage after a good header: counted rows, no crash', async () => {

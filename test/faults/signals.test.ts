@@ -7,7 +7,7 @@
  * schema left, the embedded server stopped cleanly, and the next run succeeds.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { SAMPLE, runCli, type CliResult } from '../helpers/cli.js';
+import { csvWith } from '../helpers/selection.js';
 import { startSparqlServer } from '../helpers/sparql-server.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase, type TestServer } from '../helpers/pg.js';
 
@@ -203,6 +204,95 @@ describe('Ctrl-C during the matching stage', () => {
       assert.ok(sparql.requests.every((r) => r.abandoned || r.status !== undefined));
     } finally {
       await sparql.close();
+      await db.drop();
+    }
+  });
+});
+
+describe('SIGTERM while the CSV is read', () => {
+  /** What a run left in a database that held no load before it: its load lock, a films table. */
+  async function leftBehind(url: string): Promise<{ locks: number; films: boolean }> {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const { rows } = await c.query(
+        `SELECT (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory'
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS locks,
+                to_regclass('films') IS NOT NULL AS films`,
+      );
+      return rows[0];
+    } finally {
+      await c.end();
+    }
+  }
+
+  /** Waits until the run has a connection to db in this state (and, with `locked`, holds the load lock). */
+  async function untilRun(url: string, child: ChildProcess, locked: boolean): Promise<void> {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`the run exited (${child.exitCode}) too soon`);
+        const { rows } = await c.query(
+          `SELECT a.state, (SELECT count(*)::int FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory') AS locks
+             FROM pg_stat_activity a WHERE a.application_name = 'truefilm run' AND a.datname = current_database()`,
+        );
+        if (rows.some((r) => r.state === 'idle' && (r.locks > 0) === locked)) return;
+        await sleep(50);
+      }
+    } finally {
+      await c.end();
+    }
+  }
+
+  test('a FIFO that no writer opens: exit 143 at once, no lock held', async () => {
+    const db = await freshDatabase(servers[0]!);
+    try {
+      const fifo = path.join(tmp, 'never.fifo');
+      execFileSync('mkfifo', [fifo]);
+      let child!: ChildProcess;
+      const running = runCli(['run', '--metadata', fifo, '--offline', '--no-progress', '--database-url', db.url, '--data-dir', tmp], {
+        onSpawn: (c) => (child = c),
+        timeoutMs: 60_000,
+      });
+      await untilRun(db.url, child, false);
+      child.kill('SIGTERM');
+      const result = await running;
+      assert.equal(result.status, 143, `${result.signal ?? ''} ${result.stderr}`);
+      assert.match(result.stderr, /stopped by SIGTERM/);
+      assert.deepEqual(await leftBehind(db.url), { locks: 0, films: false });
+    } finally {
+      await db.drop();
+    }
+  });
+
+  test('stdin that never ends, past its header: the lock is taken, and SIGTERM stops the reading (exit 143, nothing loaded)', async () => {
+    const db = await freshDatabase(servers[0]!);
+    try {
+      const csv = csvWith([{}]);
+      const row = Buffer.from(csv.slice(csv.indexOf('\n') + 1).repeat(1000));
+      let child!: ChildProcess;
+      const running = runCli(['run', '--metadata', '-', '--offline', '--no-progress', '--database-url', db.url, '--data-dir', tmp], {
+        onSpawn: (c) => {
+          child = c;
+          const stdin = c.stdin!;
+          stdin.on('error', () => {}); // EPIPE once the run has stopped
+          stdin.write(csv);
+          const more = (): void => {
+            while (!stdin.destroyed && stdin.write(row));
+            if (!stdin.destroyed) stdin.once('drain', more);
+          };
+          more();
+        },
+        timeoutMs: 60_000,
+      });
+      await untilRun(db.url, child, true);
+      child.kill('SIGTERM');
+      const result = await running;
+      child.stdin!.destroy();
+      assert.equal(result.status, 143, `${result.signal ?? ''} ${result.stderr}`);
+      assert.deepEqual(await leftBehind(db.url), { locks: 0, films: false });
+    } finally {
       await db.drop();
     }
   });

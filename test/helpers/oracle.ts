@@ -1,4 +1,4 @@
-/** Runs test/helpers/oracle.py: SPEC section 3 read independently (Python csv + ast.literal_eval). */
+/** Runs test/helpers/oracle.py: SPEC section 3 and docs/selection.md read independently (Python csv, float, ast). */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +22,11 @@ export interface OracleFilm {
   companies: { id: number; name: string }[];
 }
 
+/** SPEC section 3 read in Python, from SPEC and docs/selection.md alone */
+export const ORACLE_PY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'oracle.py');
+
 export interface Oracle {
-  report: { rows: number; malformed: number; duplicates: number; eligible: number; selected: number; bad_literals: number };
+  report: { rows: number; malformed: number; duplicates: number; eligible: number; selected: number; bad_literals: number; malformed_lines: number[] };
   films: OracleFilm[];
 }
 
@@ -37,8 +40,7 @@ export function oracle(t: { skip(message: string): void }, csvPath: string, top:
     t.skip('python3 is not installed: the cross-check with the Python reading of SPEC section 3 needs it');
     return null;
   }
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'oracle.py');
-  const run = spawnSync('python3', [script, csvPath, String(top), String(minBudget)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const run = spawnSync('python3', [ORACLE_PY, csvPath, String(top), String(minBudget)], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (run.error || run.status !== 0) throw new Error(`the oracle failed: ${run.error?.message ?? run.stderr}`);
   return JSON.parse(run.stdout) as Oracle;
 }
