@@ -6,7 +6,7 @@
  * arriving while it runs), the same on the .gz, Node's zlib
  * inflating the .gz and nothing else, a single-thread full sax parse (the
  * naive baseline), and `wc -l` (the memory-speed yardstick). Prints MB/s,
- * ratios, peak RSS and the targets of issue 3; writes bench/results/*.json.
+ * ratios, peak RSS and the targets; writes bench/results/*.json.
  *
  * The scan is also measured with the WebAssembly SIMD finder turned off
  * (TRUEFILM_SCAN_SIMD=0: Buffer.indexOf and the fast path in JS, as before

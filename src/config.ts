@@ -90,8 +90,6 @@ const RUN_OPTIONS = {
   'sparql-endpoint': { type: 'string' },
   'wikipedia-endpoint': { type: 'string' },
   contact: { type: 'string' },
-  /** removed (the REST summaries gave way to the Action API): kept to say so */
-  'summary-endpoint': { type: 'string' },
   offline: { type: 'boolean' },
   'require-wikidata': { type: 'boolean' },
   report: { type: 'string' },
@@ -365,12 +363,6 @@ export function parseCommandLine(argv: string[], env: Env = process.env): Config
     else minBudget = Number(text);
   }
   const sparqlEndpoint = httpUrl(problems, '--sparql-endpoint', values['sparql-endpoint'] ?? env.TRUEFILM_SPARQL_ENDPOINT ?? DEFAULTS.sparqlEndpoint);
-  if (values['summary-endpoint'] !== undefined) {
-    problems.add(
-      '--summary-endpoint is gone: abstracts now come from the MediaWiki Action API, with the title lookups. ' +
-        `Use --wikipedia-endpoint URL (an api.php URL; default ${DEFAULTS.wikipediaEndpoint}).`,
-    );
-  }
   const wikipediaEndpoint = httpUrl(problems, '--wikipedia-endpoint', values['wikipedia-endpoint'] ?? env.TRUEFILM_WIKIPEDIA_ENDPOINT ?? DEFAULTS.wikipediaEndpoint);
   const contact = contactOf(problems, values.contact !== undefined ? '--contact' : 'TRUEFILM_CONTACT', values.contact ?? env.TRUEFILM_CONTACT);
   const metadata = values.metadata ?? (command === 'demo' ? path.join(SAMPLE.dir, SAMPLE.metadata) : (env.TRUEFILM_METADATA ?? path.join(dataDir, DEFAULTS.metadataFile)));

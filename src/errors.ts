@@ -28,11 +28,9 @@ export type ErrorCode =
   | 'DB_LOCKED'
   | 'DB_QUERY'
   | 'DB_EMBEDDED'
-  | 'DB_NO_DATA'
   // the data directory (--data-dir) cannot be made or written
   | 'DATA_DIR'
   // network
-  | 'SPARQL_HTTP_STATUS'
   | 'SPARQL_BAD_RESPONSE'
   | 'SPARQL_UNAVAILABLE'
   | 'HTTP_STATUS'

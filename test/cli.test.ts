@@ -98,10 +98,7 @@ describe('help and usage', () => {
     noStack(r.stderr);
   });
 
-  test('--summary-endpoint is gone: exit 2, saying what replaced it; a bad TRUEFILM_CONTACT is named as such', async () => {
-    const r = await runCli(['--summary-endpoint', 'https://en.wikipedia.org/api/rest_v1/page/summary/']);
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /--summary-endpoint is gone: abstracts now come from the MediaWiki Action API.*Use --wikipedia-endpoint URL/s);
+  test('a bad TRUEFILM_CONTACT is named as such: exit 2', async () => {
     const env = await runCli(['--metadata', SAMPLE_CSV], { env: { TRUEFILM_CONTACT: 'nobody' } });
     assert.equal(env.status, 2);
     assert.match(env.stderr, /TRUEFILM_CONTACT must be an e-mail address/);

@@ -1,5 +1,5 @@
 /**
- * Running online without a dump (issue 13), end to end through the command
+ * Running online without a dump, end to end through the command
  * line: the real CSV's first 4,994 rows, --top 1000, no --abstracts, a SPARQL
  * test server and an Action API test server holding a made-up Wikipedia for
  * those films (test/helpers/wiki-world.ts). The loaded matches must equal, film

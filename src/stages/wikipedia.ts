@@ -1,5 +1,5 @@
 /**
- * The live wiki stage (issue 13): answers the matching's questions about
+ * The live wiki stage: answers the matching's questions about
  * titles from English Wikipedia's MediaWiki Action API
  * (https://en.wikipedia.org/w/api.php), with a cache in the data directory.
  *

@@ -1,5 +1,5 @@
 /**
- * The fault matrix for the movies CSV (issue 7): every bad input ends in
+ * The fault matrix for the movies CSV: every bad input ends in
  * counted rejects or one clear error, never a crash or a hang.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Security (issue 7), on the load side: hostile values in the data are loaded
+ * Security, on the load side: hostile values in the data are loaded
  * as data, and a password never appears in output, errors, the run report or
  * --help. (The dashboard's side, injection through its parameters and XSS on
  * the page, is in test/dashboard.test.ts and test/browser.test.ts.)
