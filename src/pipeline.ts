@@ -165,8 +165,8 @@ function userAgentFor(config: RunConfig, ui: Ui): string {
   return userAgent(config.contact);
 }
 
-export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal, hooks: PipelineHooks = {}): Promise<PipelineResult> {
-  const started = Date.now();
+/** Times the stages of a run: `timed` records one stage, `timings` holds them all (with `total` at the end). */
+function stageClock(): { timed: Timed; timings: Record<string, number>; started: number } {
   const timings: Record<string, number> = {};
   const timed = async <T>(stage: string, work: () => Promise<T>): Promise<T> => {
     const t = Date.now();
@@ -176,57 +176,86 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
       timings[stage] = Date.now() - t;
     }
   };
+  return { timed, timings, started: Date.now() };
+}
 
+/** A promise settled from outside: the CSV's header proving the input to be the CSV, or its reading failing. */
+function proof(): { proved: Promise<void>; yes: () => void; no: () => void } {
+  let yes!: () => void;
+  let no!: () => void;
+  const proved = new Promise<void>((resolve, reject) => ((yes = resolve), (no = () => reject(new Error('not the CSV')))));
+  proved.catch(() => {}); // the reading's own failure is what the run reports
+  return { proved, yes, no };
+}
+
+interface OpenDatabase {
+  database: Database;
+  /** the connection that holds the load lock and loads */
+  client: pg.Client;
+}
+
+/**
+ * The database started or reached, and its load lock taken once `proved`:
+ * an input that never comes (a FIFO with no writer) or is no CSV holds no
+ * lock. A failure on the way closes what was opened.
+ */
+async function openLocked(config: RunConfig, ui: Ui, proved: Promise<void>): Promise<OpenDatabase> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ui });
+  try {
+    const client = await database.connect('truefilm run');
+    await proved;
+    await answered(client, database.url, 'taking the load lock', () => acquireLoadLock(client, database.url));
+    return { database, client };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}
+
+/** The films the CSV gave, or why there are none to load. */
+function selectedFilms(read: PromiseSettledResult<Awaited<ReturnType<typeof runMetadata>>>, config: RunConfig) {
+  if (read.status === 'rejected') throw read.reason;
+  const { films, report } = read.value;
+  if (films.length === 0) {
+    throw new TrueFilmError(
+      'NO_FILMS',
+      `no film qualified: ${report.rows} rows, ${report.malformed} malformed, ${report.duplicates} duplicates, ` +
+        `${report.eligible} with budget >= ${config.minBudget} (and above 0) and revenue > 0. Nothing was loaded; the previous load is untouched.`,
+      { input: config.metadata, hint: 'Check that this is the movies CSV, and --min-budget.' },
+    );
+  }
+  return read.value;
+}
+
+/** With a database of its own, the data directory only keeps the caches: a run goes on without them. */
+async function prepareCacheDir(config: RunConfig, ui: Ui): Promise<void> {
+  await prepareDataDir(config.dataDir, 'the caches of Wikidata and Wikipedia answers').catch((err: unknown) => {
+    ui.warn(`${describeError(err)}\n  This run goes on without keeping its answers: the next one asks the services again.`);
+  });
+}
+
+export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal, hooks: PipelineHooks = {}): Promise<PipelineResult> {
+  const { timed, timings, started } = stageClock();
   // fail fast on a missing input, before a database is started for nothing
   await checkMetadataFile(config.metadata);
   const abstractFiles = await abstractInputs(config, ui);
-  if (config.databaseUrl) {
-    // with a database of its own, the data directory only keeps the caches: a run goes on without them
-    await prepareDataDir(config.dataDir, 'the caches of Wikidata and Wikipedia answers').catch((err: unknown) => {
-      ui.warn(`${describeError(err)}\n  This run goes on without keeping its answers: the next one asks the services again.`);
-    });
-  }
+  if (config.databaseUrl) await prepareCacheDir(config, ui);
 
-  // The database starts (or is reached) while the CSV is read; the load lock
-  // is taken only once the CSV's header has shown it to be the CSV, so that an
-  // input that never comes (a FIFO with no writer) or is no CSV holds nothing.
-  let database: Database | null = null;
-  let isCsv!: () => void;
-  let notCsv!: () => void;
-  const proved = new Promise<void>((resolve, reject) => ((isCsv = resolve), (notCsv = reject)));
-  proved.catch(() => {}); // the reading's own failure is what the run reports
-  const reading = timed('metadata', () =>
-    runMetadata(config.metadata, { top: config.top, minBudget: config.minBudget, ui, signal, onHeader: isCsv }),
-  );
-  reading.catch(() => notCsv());
-  const opening = timed('database', async () => {
-    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ui });
-    const client = await database.connect('truefilm run');
-    await proved;
-    await answered(client, database.url, 'taking the load lock', () => acquireLoadLock(client, database!.url));
-    return client;
-  });
-  const [opened, read] = await Promise.allSettled([opening, reading]);
+  // The database starts (or is reached) while the CSV is read.
+  const csv = proof();
+  const reading = timed('metadata', () => runMetadata(config.metadata, { top: config.top, minBudget: config.minBudget, ui, signal, onHeader: csv.yes }));
+  reading.catch(() => csv.no());
+  const [opened, read] = await Promise.allSettled([timed('database', () => openLocked(config, ui, csv.proved)), reading]);
+  const db = opened.status === 'fulfilled' ? opened.value : null;
   try {
-    if (read.status === 'rejected') throw read.reason;
-    const { films, report: metadata } = read.value;
-    if (films.length === 0) {
-      throw new TrueFilmError(
-        'NO_FILMS',
-        `no film qualified: ${metadata.rows} rows, ${metadata.malformed} malformed, ${metadata.duplicates} duplicates, ` +
-          `${metadata.eligible} with budget >= ${config.minBudget} (and above 0) and revenue > 0. Nothing was loaded; the previous load is untouched.`,
-        { input: config.metadata, hint: 'Check that this is the movies CSV, and --min-budget.' },
-      );
-    }
-    if (opened.status === 'rejected') throw opened.reason;
-    const client = opened.value;
-    const db = database! as Database;
+    const { films, report: metadata } = selectedFilms(read, config);
+    if (db === null) throw (opened as PromiseRejectedResult).reason;
+    const { client, database } = db;
     checkAborted(signal);
 
     const found = await findPages(config, films, abstractFiles, ui, signal, timed);
     const money = await timed('money', () => runMoney(films, found.statements, { status: found.wikidata.status }));
     const records: FilmRecord[] = films.map((film, i) => ({ ...film, match: found.matches.matches[i]!, money: money.verdicts[i]! }));
-
     const report: RunReport = {
       version: VERSION,
       started_at: new Date(started).toISOString(),
@@ -241,13 +270,13 @@ export async function runPipeline(config: RunConfig, ui: Ui, signal: AbortSignal
       timings_ms: timings,
     };
     checkAborted(signal);
-    report.load = await timed('load', () => runLoad(records, { client, url: db.url, ui, report, signal, beforeSwap: hooks.beforeSwap }));
-    const top = await answered(client, db.url, 'reading the top films back', () =>
+    report.load = await timed('load', () => runLoad(records, { client, url: database.url, ui, report, signal, beforeSwap: hooks.beforeSwap }));
+    const top = await answered(client, database.url, 'reading the top films back', () =>
       client.query<TopFilmRow>('SELECT rank, title, year, budget, revenue, ratio, wikipedia_match, money_check FROM films ORDER BY rank LIMIT 10'),
     ).then((r) => r.rows);
     timings.total = Date.now() - started;
-    return { report, films: records, url: db.url, embedded: db.embedded !== null, top };
+    return { report, films: records, url: database.url, embedded: database.embedded !== null, top };
   } finally {
-    await (database as Database | null)?.close();
+    await db?.database.close();
   }
 }
