@@ -227,20 +227,12 @@ describe('CSV faults', () => {
 
   test('binary garbage after a good header: counted rows, no crash', async () => {
     const garbage = Buffer.concat([Buffer.from(`${header}\n${blairWitch}\n`), Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 2654435761) % 251))]);
-    const result = await read(await file('garbage-tail.csv', garbage)).then(
-      (r) => r,
-      (e: unknown) => e,
+    // the garbage is records csv-parse cannot vouch for: each is counted malformed, and the good row loads
+    const { films, report } = await read(await file('garbage-tail.csv', garbage));
+    assert.deepEqual(
+      films.map((f) => f.id),
+      [2667],
     );
-    if (isTrueFilmError(result)) {
-      assert.equal(result.code, 'CSV_PARSE');
-      assert.ok(result.input?.endsWith('garbage-tail.csv'));
-    } else {
-      const { films, report } = result as Awaited<ReturnType<typeof read>>;
-      assert.deepEqual(
-        films.map((f) => f.id),
-        [2667],
-      );
-      assert.ok(report.malformed > 0);
-    }
+    assert.ok(report.malformed > 0, `${report.malformed} malformed`);
   });
 });
