@@ -119,6 +119,13 @@ describe('the money check end to end', { skip: WITHOUT_REAL_DATA }, () => {
     await withSparql(undefined, async (sparql) => {
       const first = await run('clean', sparql.url);
       assertAsOracle(await loaded(), money.expected);
+      // the views count each group's disputed films (a film once per name)
+      const genres = await db.query<{ genre: string; disputed: number }>('SELECT genre, disputed FROM genre_performance');
+      for (const { genre, disputed } of genres) {
+        const want = films.filter((f) => f.genres.some((g) => g.name === genre) && money.expected.get(f.id)!.check === 'disputed').length;
+        assert.equal(disputed, want, `genre_performance.disputed for ${genre}`);
+      }
+      assert.ok(genres.some((g) => g.disputed > 0), 'some genre has disputed films');
       assert.ok(sparql.requests.length <= 10, `${sparql.requests.length} SPARQL requests`);
       assert.equal(sparql.requests.length, 5, 'the money rides in the article batches');
       const { status, conversion, ...rest } = first.report.money;
