@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 import { readCache, writeCache, type CacheSpec } from '../cache.js';
-import { runWorkers } from '../concurrency.js';
+import { forEachLimited } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
 import { keyFromUrl, WIKI_URL_PREFIX } from '../keys.js';
@@ -242,119 +242,127 @@ function clamp(value: number | undefined, fallback: number, min: number, max: nu
   return Math.min(max, Math.max(min, v));
 }
 
-export async function runWikidata(imdbIds: string[], options: WikidataOptions): Promise<WikidataResult> {
-  const { endpoint, ui } = options;
-  const concurrency = clamp(options.concurrency, WIKIDATA_DEFAULTS.concurrency, 1, WIKIDATA_DEFAULTS.maxConcurrency);
-  const batchSize = clamp(options.batchSize, WIKIDATA_DEFAULTS.batchSize, 1, 10_000);
-  const cache = cacheSpec(options.dataDir);
+/** What is known of the ids: the answers from the cache and the service, and this run's for the cache. */
+class Answers {
+  readonly articles = new Map<string, WikiArticle[]>();
+  readonly money = new Map<string, MoneyStatement[]>();
+  /** this run's answers, to keep */
+  readonly fetched = new Map<string, CacheEntry>();
 
-  const ids = [...new Set(imdbIds.filter((id) => IMDB_TITLE_ID.test(id)))];
-  const report: WikidataReport = { status: options.offline ? 'offline' : 'ok', ids: ids.length, resolved: 0, requests: 0, retries: 0, cache_hits: 0 };
-  const articles = new Map<string, WikiArticle[]>();
-  const money = new Map<string, MoneyStatement[]>();
-  const finish = (): WikidataResult => {
-    for (const list of articles.values()) if (list.length > 0) report.resolved++;
-    return { articles, money, report };
-  };
-
-  const cached = ids.length > 0 ? await readCache(cache, ui) : new Map<string, CacheEntry>();
-  const hits = new Map<string, WikiArticle[]>();
-  for (const id of ids) {
-    const entry = cached.get(id);
-    if (entry === undefined) continue;
-    hits.set(id, articlesOf(entry.articles));
-    money.set(id, entry.money);
+  /** One id's answer; `fetched` when it came from the service now. Returns its articles. */
+  add(id: string, answer: BatchAnswer, fetched?: string): WikiArticle[] {
+    const articles = articlesOf(answer.articles);
+    this.articles.set(id, articles);
+    this.money.set(id, answer.money);
+    if (fetched !== undefined) this.fetched.set(id, { ...answer, fetched });
+    return articles;
   }
-  for (const [id, list] of hits) articles.set(id, list);
-  report.cache_hits = hits.size;
-  if (hits.size > 0) options.onArticles?.(hits);
 
-  const missing = ids.filter((id) => !hits.has(id));
-  if (options.offline || missing.length === 0) return finish();
+  result(report: WikidataReport): WikidataResult {
+    for (const list of this.articles.values()) if (list.length > 0) report.resolved++;
+    return { articles: this.articles, money: this.money, report };
+  }
+}
 
-  const batches: string[][] = [];
-  for (let i = 0; i < missing.length; i += batchSize) batches.push(missing.slice(i, i + batchSize));
-
+/** The service's answers to `batches`, at most `concurrency` in flight. Returns the failure that made it unavailable, or null. */
+async function askService(batches: string[][], answers: Answers, options: WikidataOptions, report: WikidataReport): Promise<unknown> {
+  const { endpoint } = options;
+  const concurrency = clamp(options.concurrency, WIKIDATA_DEFAULTS.concurrency, 1, WIKIDATA_DEFAULTS.maxConcurrency);
   // `require` stops the other batches at the first failure; Ctrl-C stops everything.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const client = new HttpClient({ ...retryOptions(options, WIKIDATA_DEFAULTS), concurrency, signal });
-  const task = ui.task('wikidata', batches.length, 'items');
-  const fetched = new Map<string, CacheEntry>();
+  const task = options.ui.task('wikidata', batches.length, 'items');
   let failure: unknown = null;
-  let next = 0;
 
-  const ask = async (batch: string[]): Promise<Map<string, WikiArticle[]>> => {
-    const answers = await client.request(
-      {
-        url: endpoint,
-        method: 'POST',
-        headers: { accept: 'application/sparql-results+json', 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ query: buildQuery(batch) }).toString(),
-      },
-      (res: HttpResponse) => parseResults(res.body, batch, endpoint),
-    );
+  const ask = async (batch: string[]): Promise<void> => {
+    // once one batch has failed for good, no new batch starts
+    if (failure !== null) return;
+    let answered: Map<string, BatchAnswer>;
+    try {
+      answered = await client.request(
+        {
+          url: endpoint,
+          method: 'POST',
+          headers: { accept: 'application/sparql-results+json', 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ query: buildQuery(batch) }).toString(),
+        },
+        (res: HttpResponse) => parseResults(res.body, batch, endpoint),
+      );
+    } catch (err) {
+      // Only the service failing makes it unavailable: a stop by the user, or a bug, goes up.
+      if (!(err instanceof TrueFilmError) || (err.code === 'INTERRUPTED' && options.signal?.aborted)) throw err;
+      if (err.code === 'INTERRUPTED' && stop.signal.aborted) return; // another batch failed under `require`
+      failure ??= err;
+      if (options.require) stop.abort(err);
+      return;
+    }
     const now = new Date().toISOString();
-    const known = new Map<string, WikiArticle[]>();
-    for (const [id, answer] of answers) {
-      fetched.set(id, { ...answer, fetched: now });
-      known.set(id, articlesOf(answer.articles));
-      money.set(id, answer.money);
-    }
-    return known;
+    const known = new Map([...answered].map(([id, answer]) => [id, answers.add(id, answer, now)]));
+    task.increment(1);
+    options.onArticles?.(known);
   };
 
-  // A few workers take batches in turn; once one batch has failed for good, no new batch starts.
-  const worker = async (): Promise<void> => {
-    while (failure === null && next < batches.length) {
-      const batch = batches[next++]!;
-      let known: Map<string, WikiArticle[]>;
-      try {
-        known = await ask(batch);
-      } catch (err) {
-        // Only the service failing makes it unavailable: a stop by the user, or a bug, goes up.
-        if (!(err instanceof TrueFilmError) || (err.code === 'INTERRUPTED' && options.signal?.aborted)) throw err;
-        if (err.code === 'INTERRUPTED' && stop.signal.aborted) return; // another batch failed under `require`
-        failure ??= err;
-        if (options.require) stop.abort(err);
-        return;
-      }
-      for (const [id, list] of known) articles.set(id, list);
-      task.increment(1);
-      options.onArticles?.(known);
-    }
-  };
-
-  // A worker that throws (Ctrl-C, or a bug in onArticles) stops the others too.
   try {
-    await runWorkers(Math.min(concurrency, batches.length), worker, stop);
+    // a batch that throws (Ctrl-C, or a bug in onArticles) stops the others too
+    await forEachLimited(batches, concurrency, ask, stop);
   } finally {
     task.stop();
     report.requests = client.stats.requests;
     report.retries = client.stats.retries;
     await client.close();
-    // Whatever was answered is kept, even when the run fails or is stopped.
-    if (fetched.size > 0) await writeCache(cache, fetched, ui);
   }
+  return failure;
+}
 
-  if (failure !== null) {
-    const why = failure instanceof Error ? failure.message : String(failure);
-    const unanswered = ids.filter((id) => !articles.has(id)).length;
-    if (options.require) {
-      throw new TrueFilmError('SPARQL_UNAVAILABLE', `the Wikidata Query Service is unavailable: ${why}`, {
-        input: endpoint,
-        hint:
-          `${unanswered} of ${ids.length} IMDb ids have no answer. Try again later (answers so far are cached), check --sparql-endpoint, ` +
-          'or run without --require-wikidata to fall back to title matching.',
-        cause: failure,
-      });
-    }
-    report.status = 'unavailable';
-    ui.warn(
-      `the Wikidata Query Service is unavailable (${endpoint}): ${why}. ` +
-        `${unanswered} of ${ids.length} IMDb ids have no answer; those films fall back to title matching ` +
-        `(--require-wikidata makes this an error; the answers so far are cached for the next run).`,
-    );
+/** The service failed for good: an error under `require`, else one warning and the status. */
+function unavailable(failure: unknown, ids: string[], answers: Answers, options: WikidataOptions, report: WikidataReport): void {
+  const why = failure instanceof Error ? failure.message : String(failure);
+  const unanswered = ids.filter((id) => !answers.articles.has(id)).length;
+  if (options.require) {
+    throw new TrueFilmError('SPARQL_UNAVAILABLE', `the Wikidata Query Service is unavailable: ${why}`, {
+      input: options.endpoint,
+      hint:
+        `${unanswered} of ${ids.length} IMDb ids have no answer. Try again later (answers so far are cached), check --sparql-endpoint, ` +
+        'or run without --require-wikidata to fall back to title matching.',
+      cause: failure,
+    });
   }
-  return finish();
+  report.status = 'unavailable';
+  options.ui.warn(
+    `the Wikidata Query Service is unavailable (${options.endpoint}): ${why}. ` +
+      `${unanswered} of ${ids.length} IMDb ids have no answer; those films fall back to title matching ` +
+      `(--require-wikidata makes this an error; the answers so far are cached for the next run).`,
+  );
+}
+
+export async function runWikidata(imdbIds: string[], options: WikidataOptions): Promise<WikidataResult> {
+  const batchSize = clamp(options.batchSize, WIKIDATA_DEFAULTS.batchSize, 1, 10_000);
+  const cache = cacheSpec(options.dataDir);
+  const ids = [...new Set(imdbIds.filter((id) => IMDB_TITLE_ID.test(id)))];
+  const report: WikidataReport = { status: options.offline ? 'offline' : 'ok', ids: ids.length, resolved: 0, requests: 0, retries: 0, cache_hits: 0 };
+  const answers = new Answers();
+
+  const cached = ids.length > 0 ? await readCache(cache, options.ui) : new Map<string, CacheEntry>();
+  const hits = new Map<string, WikiArticle[]>();
+  for (const id of ids) {
+    const entry = cached.get(id);
+    if (entry !== undefined) hits.set(id, answers.add(id, entry));
+  }
+  report.cache_hits = hits.size;
+  if (hits.size > 0) options.onArticles?.(hits);
+
+  const missing = ids.filter((id) => !hits.has(id));
+  if (options.offline || missing.length === 0) return answers.result(report);
+  const batches: string[][] = [];
+  for (let i = 0; i < missing.length; i += batchSize) batches.push(missing.slice(i, i + batchSize));
+  let failure: unknown;
+  try {
+    failure = await askService(batches, answers, options, report);
+  } finally {
+    // whatever was answered is kept, even when the run fails or is stopped
+    if (answers.fetched.size > 0) await writeCache(cache, answers.fetched, options.ui);
+  }
+  if (failure !== null) unavailable(failure, ids, answers, options, report);
+  return answers.result(report);
 }

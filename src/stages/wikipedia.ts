@@ -30,7 +30,7 @@
  */
 import path from 'node:path';
 import { readCache, writeCache, type CacheSpec } from '../cache.js';
-import { Changes } from '../concurrency.js';
+import { Changes, Slots } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { AnswerError, HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
 import { parseRetryAfter } from '../http/retry.js';
@@ -612,6 +612,7 @@ class Scheduler {
   /** the titles of the requests in flight */
   private readonly busy = new Set<string>();
   private readonly running = new Set<Batch>();
+  private readonly slots: Slots;
   private readonly woken = new Changes();
   /** the first request that failed in a way that stops the stage (a stop by the user, a bug) */
   private failure: unknown = null;
@@ -622,7 +623,9 @@ class Scheduler {
     private readonly known: Knowledge,
     private readonly options: WikipediaOptions,
     private readonly concurrency: number,
-  ) {}
+  ) {
+    this.slots = new Slots(concurrency);
+  }
 
   async run(): Promise<void> {
     const more = this.options.more;
@@ -647,16 +650,19 @@ class Scheduler {
 
   /** Starts requests for what is open, while slots are free and a request is worth sending. */
   private fill(open: OpenQuestions, waiting: boolean): void {
-    while (this.running.size < this.concurrency) {
+    for (let slot = this.slots.tryAcquire(); slot !== null; slot = this.slots.tryAcquire()) {
       // nothing in flight can raise new questions, and nothing more comes from outside
       const final = !waiting && ![...this.running].some((b) => b.deciding);
       const batch = planBatch(open, (t) => this.known.pageTitle(t), final);
-      if (batch === null) return;
+      if (batch === null) {
+        slot();
+        return;
+      }
       const sent = (t: string): boolean => !batch.asked.has(t);
       open.lookup = open.lookup.filter(sent);
       open.decide = open.decide.filter(sent);
       open.abstract = open.abstract.filter(sent);
-      this.start(batch).catch((err: unknown) => {
+      this.start(batch, slot).catch((err: unknown) => {
         this.failure ??= err;
         this.woken.notify();
       });
@@ -668,7 +674,7 @@ class Scheduler {
     while (this.running.size > 0) await this.woken.next();
   }
 
-  private async start(batch: Batch): Promise<void> {
+  private async start(batch: Batch, slot: () => void): Promise<void> {
     this.asker ??= new Asker(this.options, this.concurrency, (got) => this.known.learn(got));
     this.running.add(batch);
     for (const t of batch.asked.keys()) this.busy.add(t);
@@ -676,6 +682,7 @@ class Scheduler {
       const answered = await this.asker.send(batch);
       this.known.afterBatch(batch, answered);
     } finally {
+      slot();
       this.running.delete(batch);
       for (const t of batch.asked.keys()) this.busy.delete(t);
       this.woken.notify();
