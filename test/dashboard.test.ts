@@ -207,6 +207,7 @@ for (const server of servers) {
           median_ratio: r.median_ratio,
           total_budget: Number(r.total_budget),
           total_revenue: Number(r.total_revenue),
+          disputed: r.disputed,
         })),
       );
 
@@ -284,8 +285,13 @@ for (const server of servers) {
         ['/api/films/abc', 'id', /a film id is a positive whole number/],
         ['/api/films/0', 'id', /positive whole number/],
         ['/api/films/99999999999', 'id', /positive whole number/],
-        ['/api/genres?x=1', 'x', /\/api\/genres takes no parameters/],
-        ['/api/summary?limit=1', 'limit', /takes no parameters/],
+        ['/api/genres?x=1', 'x', /\/api\/genres takes exclude_disputed/],
+        ['/api/summary?limit=1', 'limit', /\/api\/summary takes exclude_disputed/],
+        ['/api/films?exclude_disputed=yes', 'exclude_disputed', /exclude_disputed must be one of 0, 1, got "yes"/],
+        ['/api/genres?exclude_disputed=2', 'exclude_disputed', /exclude_disputed must be one of 0, 1/],
+        ['/api/summary?exclude_disputed=true', 'exclude_disputed', /exclude_disputed must be one of 0, 1/],
+        ['/api/production-companies?exclude_disputed=-1', 'exclude_disputed', /exclude_disputed must be one of 0, 1/],
+        ['/api/films/5?exclude_disputed=1', 'exclude_disputed', /\/api\/films\/:id takes no parameters/],
         ['/api/production-companies?min_films=0', 'min_films', /min_films must be a whole number from 1/],
         ['/api/production-companies?min_films=many', 'min_films', /min_films/],
         ['/api/production-companies?limit=0', 'limit', /limit must be a whole number from 1/],
