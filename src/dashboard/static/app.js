@@ -440,7 +440,7 @@ function filmRow(film) {
     numberCell('year', 'Year', film.year === null ? '—' : String(film.year)),
     moneyCell('budget', 'Budget', film.budget, disputed ? film.wikidata_budget : undefined),
     moneyCell('revenue', 'Revenue', film.revenue, disputed ? film.wikidata_revenue : undefined),
-    el('td', { class: 'ratio num', title: `revenue ÷ budget = ${film.ratio}` }, formatRatio(film.ratio)),
+    el('td', { class: 'ratio num', title: `revenue ÷ budget = ${film.ratio}${disputed ? ' (disputed: Wikidata’s figures differ)' : ''}` }, formatRatio(film.ratio)),
     numberCell('rating', 'Rating', film.rating === null || film.vote_count === 0 ? '—' : film.rating.toFixed(1)),
     el('td', { class: 'genres' }, chips(film.genres, 'genre')),
     el('td', { class: 'companies' }, chips(film.companies, 'company')),
