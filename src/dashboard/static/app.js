@@ -743,7 +743,11 @@ function drawScatter(films, total) {
       },
       plugins: {
         ...baseOptions().plugins,
-        legend: { ...baseOptions().plugins.legend, labels: { ...baseOptions().plugins.legend.labels, filter: (item, data) => data.datasets[item.datasetIndex].data.length > 0 } },
+        legend: {
+          ...baseOptions().plugins.legend,
+          // the legend shows each dataset's shape: the disputed films' triangle is not a colour alone
+          labels: { ...baseOptions().plugins.legend.labels, usePointStyle: true, filter: (item, data) => data.datasets[item.datasetIndex].data.length > 0 },
+        },
         tooltip: {
           callbacks: {
             title: (items) => items.map((i) => `#${i.raw.rank} ${i.raw.title}${i.raw.year ? ` (${i.raw.year})` : ''}${i.raw.disputed ? ' — disputed' : ''}`),
