@@ -169,7 +169,8 @@ async function transactions(url: string): Promise<number> {
 function wrk(url: string, script: string, connections: number, duration: string): Promise<Omit<RouteFigures, 'route' | 'coldMs' | 'goalMet' | 'databaseTps'>> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const child = spawn('wrk', ['-t2', `-c${connections}`, `-d${duration}`, '--timeout', '10s', '-s', script, url]);
+    // as a browser asks: it takes gzip (the static page goes as it is; large API answers go gzipped)
+    const child = spawn('wrk', ['-t2', `-c${connections}`, `-d${duration}`, '--timeout', '10s', '-H', 'Accept-Encoding: gzip, deflate, br', '-s', script, url]);
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.on('error', reject);

@@ -6,9 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { startDashboard, type RunningDashboard } from '../src/dashboard/command.js';
 import { createReader } from '../src/dashboard/queries.js';
 import { isTrueFilmError } from '../src/errors.js';
@@ -587,6 +589,36 @@ for (const server of servers) {
       );
       const summary = (await getJson(dashboard.url, '/api/summary')).body;
       assert.deepEqual(summary.money, { confirmed: 3, disputed: 4, unchecked: 2, status: 'ok', other_currency: 1, conversion: 'none' });
+    });
+
+    test('a large answer goes gzipped to a client that takes gzip, and as it is to one that does not', async () => {
+      const raw = (encoding: string) =>
+        new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+          http
+            .get(new URL('/api/films?limit=1000', dashboard.url), { headers: { 'accept-encoding': encoding } }, (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+            })
+            .on('error', reject);
+        });
+      const plain = await raw('identity');
+      assert.equal(plain.headers['content-encoding'], undefined);
+      assert.ok(plain.body.length >= 1400, `a body of ${plain.body.length} bytes is worth compressing`);
+      for (const encoding of ['gzip, deflate, br', 'br;q=1.0, gzip;q=0.8']) {
+        const packed = await raw(encoding);
+        assert.equal(packed.headers['content-encoding'], 'gzip', encoding);
+        assert.equal(packed.headers.vary, 'Accept-Encoding');
+        assert.deepEqual(gunzipSync(packed.body), plain.body, 'the same answer');
+      }
+      assert.equal((await raw('gzip;q=0')).headers['content-encoding'], undefined, 'q=0 refuses gzip');
+      const tiny = await new Promise<http.IncomingHttpHeaders>((resolve, reject) => {
+        http.get(new URL('/api/films/202', dashboard.url), { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+          res.resume();
+          resolve(res.headers);
+        }).on('error', reject);
+      });
+      assert.equal(tiny['content-encoding'], undefined, 'a small answer goes as it is');
     });
 
     test('the views themselves count the disputed films of each group', async () => {

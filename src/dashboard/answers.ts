@@ -12,6 +12,8 @@
  * poll interval to wait out. And since every request asks PostgreSQL, a
  * server that is down or frozen still gets a 503, as it did without the cache.
  */
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import pg from 'pg';
 import { answered, databaseError, dropConnection } from '../db/connect.js';
 import { LOADS_TABLE, quoteIdent } from '../db/schema.js';
@@ -21,6 +23,21 @@ import { sessionOptions } from './queries.js';
 export interface Answer {
   status: number;
   body: Buffer;
+  /** the body gzipped, made once for a kept answer (see gzipped) */
+  gzip?: Promise<Buffer>;
+}
+
+/** Smaller bodies go as they are: compressing them saves less than it costs. */
+const GZIP_FROM_BYTES = 1400;
+
+/**
+ * The body gzipped, or null when it is too small to be worth it. A kept
+ * answer is compressed once, for every later request that accepts gzip: the
+ * companies of 88,000 films are 1.5 MB of JSON and 10 times less gzipped.
+ */
+export function gzipped(answer: Answer): Promise<Buffer> | null {
+  if (answer.body.length < GZIP_FROM_BYTES) return null;
+  return (answer.gzip ??= promisify(gzip)(answer.body, { level: 6 }));
 }
 
 /** What computing an answer gives: the load its snapshot read (null: the database keeps no history), and the value. */

@@ -17,7 +17,7 @@ import type pg from 'pg';
 import { TrueFilmError, describeError, isTrueFilmError } from '../errors.js';
 import { maskUrl } from '../format.js';
 import type { Ui } from '../ui.js';
-import { createAnswers, serialize, type Answer, type Answers, type Computed } from './answers.js';
+import { createAnswers, gzipped, serialize, type Answer, type Answers, type Computed } from './answers.js';
 import { parseAggregateQuery, parseCompanyQuery, parseFilmId, parseFilmQuery, parseNoParams } from './params.js';
 import {
   EMPTY_STATE,
@@ -144,6 +144,24 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, status: numbe
   res.end(req.method === 'HEAD' ? undefined : buffer);
 }
 
+/** Whether the client takes gzip (Accept-Encoding: gzip, not with q=0). */
+function acceptsGzip(req: http.IncomingMessage): boolean {
+  const header = req.headers['accept-encoding'];
+  if (typeof header !== 'string') return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    return (coding === 'gzip' || coding === '*') && !params.some((p) => /^\s*q=0(\.0*)?\s*$/.test(p));
+  });
+}
+
+/** An API answer, gzipped when the client takes it and the body is large enough to gain from it. */
+async function sendAnswer(req: http.IncomingMessage, res: http.ServerResponse, answer: Answer): Promise<void> {
+  const compressed = acceptsGzip(req) ? gzipped(answer) : null;
+  res.setHeader('Vary', 'Accept-Encoding');
+  if (compressed) res.setHeader('Content-Encoding', 'gzip');
+  send(req, res, answer.status, 'application/json; charset=utf-8', compressed ? await compressed : answer.body, 'no-store');
+}
+
 function sendJson(req: http.IncomingMessage, res: http.ServerResponse, status: number, value: unknown): void {
   send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(value), 'no-store');
 }
@@ -251,8 +269,7 @@ function createHandler(assets: Map<string, Asset>, reader: Reader, answers: Answ
         return;
       }
       if (pathname.startsWith('/api/')) {
-        const answer = await api(pathname, url.searchParams, reader, answers);
-        send(req, res, answer.status, 'application/json; charset=utf-8', answer.body, 'no-store');
+        await sendAnswer(req, res, await api(pathname, url.searchParams, reader, answers));
         return;
       }
       send(req, res, 404, 'text/plain; charset=utf-8', 'Not found. The dashboard is at / and its API under /api/.\n', 'no-store');
