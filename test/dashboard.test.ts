@@ -691,6 +691,8 @@ for (const server of servers) {
         assert.ok(rec.warnings.some((w) => w.includes(turned.body.request_id) && /all 2 connections to PostgreSQL .* stayed busy for 0.3 s/.test(w)), rec.warnings.join('\n'));
         // a kept answer needs no connection of the pool: it is given at once
         assert.equal((await getJson(busy.url, '/api/summary')).status, 200);
+        const health = await getJson(busy.url, '/healthz');
+        assert.deepEqual([health.status, health.body.status], [503, 'busy'], '/healthz tells busy from down too');
         await locker.query('COMMIT');
         for (const answer of await Promise.all(held)) assert.equal(answer.status, 200, 'the held requests are answered once the lock goes');
         assert.equal((await getJson(busy.url, '/api/films?q=i')).status, 200, 'and the turned-away one on a second try');

@@ -173,7 +173,7 @@ export function createAnswers(url: string, options: AnswersOptions): Answers {
   const keep = (load: string, key: string, compute: () => Promise<Computed>): Promise<Answer> => {
     if (kept?.load !== load) kept = { load, entries: new Map(), bytes: 0 };
     const generation = kept;
-    const entry: Entry = { answer: Promise.resolve({ status: 0, body: Buffer.alloc(0) }), bytes: 0 };
+    const entry = { bytes: 0 } as Entry;
     entry.answer = compute().then(
       (computed) => {
         const answer = serialize(computed.status, computed.value);

@@ -264,7 +264,12 @@ function createHandler(assets: Map<string, Asset>, reader: Reader, answers: Answ
           sendJson(req, res, 200, { status: 'ok', data: loaded ? 'loaded' : 'empty' });
         } catch (err) {
           const requestId = logFailure(ui, req, pathname, err);
-          sendJson(req, res, 503, { status: 'unavailable', error: `The database is not available (request ${requestId}).`, request_id: requestId });
+          if (isTrueFilmError(err, 'DB_BUSY')) {
+            res.setHeader('Retry-After', '1');
+            sendJson(req, res, 503, { status: 'busy', error: `The database answers, but every connection stayed busy (request ${requestId}).`, request_id: requestId });
+          } else {
+            sendJson(req, res, 503, { status: 'unavailable', error: `The database is not available (request ${requestId}).`, request_id: requestId });
+          }
         }
         return;
       }
