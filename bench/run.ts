@@ -39,6 +39,13 @@
  *   npm run bench -- [--size 1G] [--runs 5] [--no-sax] [--rss-size 4G] [--no-cirrus] [--no-bz2]
  *                    [--no-whole | --only-whole] [--whole-size 7G] [--database-url URL] [--iterparse-slice 512M | --iterparse-full]
  *                    [--no-online | --only-online] [--online-delay 150] [--no-swap | --only-swap] [--swaps 20]
+ *                    [--no-dashboard | --only-dashboard] [--dashboard-films 1000,88128] [--dashboard-duration 15s]
+ *
+ * Then the dashboard under load (bench/dashboard.ts): `wrk -t2 -c50 -d15s` on each
+ * API endpoint beside the static page, at 1,000 and 88,128 generated films; the
+ * goal is each endpoint at a tenth of the page's req/s or more, p99 <= 100 ms, 0
+ * errors. `--no-dashboard` skips it, `--only-dashboard` runs nothing else
+ * (`--dashboard-films 1000,88128`, `--dashboard-duration 15s`).
  *
  * Generated files stay in bench/data/ (git-ignored) and are reused.
  */
@@ -49,6 +56,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { textTable } from '../src/format.js';
 import { ensureDump, imdbOf, titleOf } from './generate.js';
+import { benchDashboard, dashboardGoalMet, printDashboard } from './dashboard.js';
 import { benchOnline, printOnline } from './online.js';
 import { benchSwap, printSwap } from './swap.js';
 import { measureWholeRun, printWholeRun, type WholeResult } from './whole.js';
@@ -204,8 +212,26 @@ const sizeLabel = flag('size', '1G');
 mkdirSync(DATA, { recursive: true });
 mkdirSync(RESULTS, { recursive: true });
 
+const only = (part: string): boolean => process.argv.includes(`--only-${part}`);
+const onlyOther = (part: string): boolean => ['swap', 'whole', 'online', 'dashboard'].some((p) => p !== part && only(p));
+
+// ---- the dashboard under load: wrk on each endpoint beside the static page ----
+if (!process.argv.includes('--no-dashboard') && !onlyOther('dashboard')) {
+  const databaseUrl = flag('database-url', '');
+  const dashboard = await benchDashboard({
+    films: flag('dashboard-films', '1000,88128').split(',').map(Number),
+    duration: flag('dashboard-duration', '15s'),
+    ...(databaseUrl ? { databaseUrl } : {}),
+  });
+  printDashboard(dashboard);
+  const out = path.join(RESULTS, `dashboard-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), load_average: os.loadavg()[0], runs: dashboard }, null, 2) + '\n');
+  console.log(`written: ${path.relative(process.cwd(), out)}`);
+  if (only('dashboard')) process.exit(dashboardGoalMet(dashboard) ? 0 : 1);
+}
+
 // ---- the swap under load: wrk on the dashboard while runs replace the load ----
-if (!process.argv.includes('--no-swap') && !process.argv.includes('--only-whole') && !process.argv.includes('--only-online')) {
+if (!process.argv.includes('--no-swap') && !onlyOther('swap')) {
   const databaseUrl = flag('database-url', '');
   const swap = await benchSwap({ swaps: Number(flag('swaps', '20')), ...(databaseUrl ? { databaseUrl } : {}) });
   printSwap(swap);
@@ -217,7 +243,7 @@ if (!process.argv.includes('--no-swap') && !process.argv.includes('--only-whole'
 
 // ---- the whole run at real size ----
 let whole: WholeResult | null = null;
-if (!process.argv.includes('--no-whole') && !process.argv.includes('--only-online')) {
+if (!process.argv.includes('--no-whole') && !onlyOther('whole')) {
   const databaseUrl = flag('database-url', process.env.DATABASE_URL ?? '');
   if (!databaseUrl) {
     console.error('whole run skipped: it needs a local database made for it (--database-url URL or DATABASE_URL)');
@@ -243,7 +269,7 @@ if (!process.argv.includes('--no-whole') && !process.argv.includes('--only-onlin
 if (process.argv.includes('--only-whole')) process.exit(whole ? 0 : 1);
 
 // ---- online, no dump: the live wiki against servers answering after 150 ms ----
-if (!process.argv.includes('--no-online')) {
+if (!process.argv.includes('--no-online') && !onlyOther('online')) {
   const databaseUrl = flag('database-url', process.env.DATABASE_URL ?? '');
   const online = await benchOnline({ runs: Math.min(runs, 3), delayMs: Number(flag('online-delay', '150')), ...(databaseUrl ? { databaseUrl } : { embedded: true }) });
   printOnline(online);

@@ -67,7 +67,7 @@ function flag(name: string, fallback: string): string {
   return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
 }
 
-function ensureWrk(): void {
+export function ensureWrk(): void {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' });
     return;

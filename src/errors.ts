@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'DB_AUTH'
   | 'DB_PRIVILEGE'
   | 'DB_LOCKED'
+  // every pooled connection stayed busy for the bounded wait (the server answers)
+  | 'DB_BUSY'
   | 'DB_QUERY'
   | 'DB_EMBEDDED'
   // the data directory (--data-dir) cannot be made or written

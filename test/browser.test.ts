@@ -17,6 +17,11 @@ import { formatMoney, formatRatio } from '../src/format.js';
 import { chromiumToLaunch, DEBIAN_CHROMIUM, hasDebianChromium, type ChromiumToLaunch } from './helpers/chromium.js';
 import { ROOT } from './helpers/cli.js';
 import {
+  MONEY_REPORT,
+  MONEY_SPECS,
+  expectedGroups,
+  expectedIds,
+  moneyFilms,
   SQL_TITLE,
   XSS_ABSTRACT,
   XSS_COMPANY,
@@ -44,6 +49,8 @@ let empty: TestDatabase;
 let onSample: RunningDashboard;
 let onHostile: RunningDashboard;
 let onEmpty: RunningDashboard;
+let money: TestDatabase;
+let onMoney: RunningDashboard;
 
 let launched: ChromiumToLaunch;
 
@@ -56,13 +63,14 @@ test('drives Debian\'s Chromium when it is installed, else the one from npm', (t
 
 before(async () => {
   const [server] = await testServers();
-  [launched, sample, hostile, empty] = await Promise.all([
+  [launched, sample, hostile, empty, money] = await Promise.all([
     chromiumToLaunch(),
     sampleDatabase(server!),
     databaseWith(server!, hostileFilms()),
     freshDatabase(server!, 'tf_dash'),
+    databaseWith(server!, moneyFilms(), MONEY_REPORT),
   ]);
-  [onSample, onHostile, onEmpty] = await Promise.all([dashboardOn(sample), dashboardOn(hostile), dashboardOn(empty)]);
+  [onSample, onHostile, onEmpty, onMoney] = await Promise.all([dashboardOn(sample), dashboardOn(hostile), dashboardOn(empty), dashboardOn(money)]);
   await mkdir(RESULTS, { recursive: true });
   // launch() gives every browser a fresh temporary profile (user-data-dir) and removes it on close
   browser = await chromium.launch({ executablePath: launched.executablePath, headless: true, args: launched.args, env: launched.env });
@@ -70,8 +78,8 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await Promise.all([onSample, onHostile, onEmpty].map((d) => d?.close()));
-  await Promise.all([sample, hostile, empty].map((d) => d?.drop()));
+  await Promise.all([onSample, onHostile, onEmpty, onMoney].map((d) => d?.close()));
+  await Promise.all([sample, hostile, empty, money].map((d) => d?.drop()));
   await closeTestServers();
 });
 
@@ -187,7 +195,7 @@ describe('the dashboard in Chromium', () => {
       );
       assert.ok(companies.length > 0);
       assert.deepEqual(drawn.company?.labels, companies.map((c) => c.company));
-      assert.deepEqual(drawn.scatter?.sizes, [0, 49], 'every film, none highlighted');
+      assert.deepEqual(drawn.scatter?.sizes, [0, 49, 0], 'every film, none highlighted, none disputed');
       for (const id of ['genre-chart', 'company-chart', 'scatter-chart']) assert.ok((await painted(page, id)) > 2000, `${id} is drawn`);
 
       assert.deepEqual(problems, []);
@@ -406,4 +414,127 @@ describe('the dashboard in Chromium', () => {
       await close();
     }
   });
+});
+
+// ---- the money check (SPEC sections 4a and 7) ------------------------------------------
+
+const DISPUTED_IDS = MONEY_SPECS.filter((f) => f.money?.check === 'disputed').map((f) => f.id).sort();
+
+/** Each row: its id, the mark's text and tooltip, and each money cell's Kaggle figure and Wikidata line. */
+async function moneyRows(page: Page) {
+  // (no named functions inside: tsx would wrap them in a helper the page does not have)
+  return page.$$eval('#films-body tr:not(.detail):not(.no-rows)', (trs: any[]) =>
+    trs.map((tr) => {
+      const [budget, revenue] = ['budget', 'revenue'].map((cls) => {
+        const td = tr.querySelector(`.${cls}`);
+        const wikidata = td.querySelector('.wikidata');
+        return { kaggle: td.firstChild.textContent, wikidata: wikidata ? wikidata.textContent : null, differs: wikidata ? wikidata.classList.contains('differs') : null };
+      });
+      const mark = tr.querySelector('.disputed-mark');
+      return { id: Number(tr.dataset.id), mark: mark ? mark.textContent : null, why: mark ? mark.getAttribute('title') : null, budget, revenue };
+    }),
+  );
+}
+
+/** The genre and company charts' labels, and the scatter's datasets: filtered, not disputed, disputed. */
+async function moneyCharts(page: Page) {
+  const drawn = await charts(page);
+  return { genres: drawn.genre?.labels, companies: drawn.company?.labels, scatter: drawn.scatter?.sizes };
+}
+
+const companiesAtLeast = (exclude: boolean, min: number) =>
+  expectedGroups(MONEY_SPECS, 'company', exclude)
+    .filter((g) => g.films >= min)
+    .map((g) => g.name);
+
+describe('the money check in Chromium', () => {
+  for (const [device, options] of [
+    ['a laptop', LAPTOP],
+    ['a phone', PHONE],
+  ] as const) {
+    test(`on ${device}: the disputed films carry a mark and both pairs of figures; "leave out disputed films" changes the list, the headline and the aggregates, and survives a reload`, async () => {
+      const { page, problems, dialogs, close } = await open(onMoney.url, '/?min_films=1', options);
+      try {
+        await ready(page);
+        assert.match((await page.textContent('#money-counts'))!, /^3 confirmed · 4 disputed · 2 unchecked/);
+        assert.equal(await page.isChecked('#exclude-disputed'), false);
+
+        // the mark: on the disputed films only, in words, with the reason in its tooltip
+        const rows = await moneyRows(page);
+        assert.deepEqual(rows.map((r) => r.id), expectedIds(MONEY_SPECS, false));
+        assert.deepEqual(rows.filter((r) => r.mark !== null).map((r) => r.id).sort(), DISPUTED_IDS);
+        for (const r of rows.filter((r) => r.mark !== null)) assert.equal(r.mark, '⚠ Disputed', `film ${r.id}`);
+        const lanterns = rows.find((r) => r.id === 201)!;
+        assert.equal(lanterns.why, 'Disputed: budget $5K here, $13M on Wikidata');
+        assert.ok(await page.isVisible('tr[data-id="201"] .disputed-mark'), 'the mark is shown');
+        // both pairs: Kaggle's figures, and Wikidata's under them (the one that differs says so)
+        assert.deepEqual(lanterns.budget, { kaggle: formatMoney(5_000), wikidata: '≠ Wikidata: $13M', differs: true });
+        assert.deepEqual(lanterns.revenue, { kaggle: formatMoney(26_000_000), wikidata: 'Wikidata: $25M', differs: false });
+        const meridian = rows.find((r) => r.id === 203)!;
+        assert.deepEqual(meridian.budget, { kaggle: '$2M', wikidata: 'Wikidata: none', differs: false });
+        assert.deepEqual(meridian.revenue, { kaggle: '$90M', wikidata: '≠ Wikidata: $9M', differs: true });
+        assert.equal(rows.find((r) => r.id === 206)!.why, 'Disputed: budget $900K here, $30M on Wikidata; revenue $5.4M here, $80M on Wikidata');
+        // a film that is not disputed shows Kaggle's pair alone
+        assert.deepEqual(rows.find((r) => r.id === 202)!.budget, { kaggle: '$400K', wikidata: null, differs: null });
+        assert.ok(await page.isVisible('tr[data-id="203"] .revenue .wikidata'), "Wikidata's figure is shown");
+
+        // the headline: every film; the best is disputed and says so
+        assert.equal(await page.textContent('#h-films'), '9');
+        assert.match((await page.textContent('#h-best-note'))!, /^Paper Lanterns \(1994\) ⚠ Disputed$/);
+        const before = await moneyCharts(page);
+        assert.deepEqual(before.genres, expectedGroups(MONEY_SPECS, 'genre', false).map((g) => g.name));
+        assert.deepEqual(before.companies, companiesAtLeast(false, 1));
+        assert.deepEqual(before.scatter, [0, 5, 4], 'the disputed films are a dataset of their own in the scatter');
+
+        // leave them out: the list, the headline and both aggregates change together
+        await page.click('#exclude-disputed');
+        await page.waitForSelector('body[data-disputed="excluded"]');
+        assert.match(page.url(), /exclude_disputed=1/);
+        const kept = await moneyRows(page);
+        assert.deepEqual(kept.map((r) => r.id), expectedIds(MONEY_SPECS, true));
+        assert.ok(kept.every((r) => r.mark === null && r.budget.wikidata === null), 'no disputed film, no mark');
+        assert.equal(await page.textContent('#h-films'), '5');
+        assert.match((await page.textContent('#h-films-note'))!, /4 disputed films left out/);
+        assert.equal(await page.textContent('#h-best-note'), 'The Quiet Harbor (2003)');
+        const after = await moneyCharts(page);
+        assert.deepEqual(after.genres, expectedGroups(MONEY_SPECS, 'genre', true).map((g) => g.name));
+        assert.deepEqual(after.companies, companiesAtLeast(true, 1));
+        assert.deepEqual(after.scatter, [0, 5, 0]);
+        assert.equal(await page.locator('#f-genre option', { hasText: 'Science Fiction' }).count(), 0, 'a genre whose only film is disputed is gone from the filter');
+        assert.match((await page.textContent('#films-count'))!, /^5 films/);
+
+        // a reload keeps it
+        await page.reload();
+        await ready(page);
+        await page.waitForSelector('body[data-disputed="excluded"]');
+        assert.equal(await page.isChecked('#exclude-disputed'), true);
+        assert.deepEqual((await moneyRows(page)).map((r) => r.id), expectedIds(MONEY_SPECS, true));
+        assert.equal(await page.textContent('#h-films'), '5');
+
+        // with a genre filter too; then back to every film
+        await page.selectOption('#f-genre', 'Thriller');
+        await countSays(page, '1 film matches the filters');
+        assert.deepEqual((await moneyRows(page)).map((r) => r.id), [202]);
+        await page.click('#exclude-disputed');
+        await page.waitForSelector('body[data-disputed="included"]');
+        await countSays(page, '3 films match the filters');
+        assert.deepEqual((await moneyRows(page)).map((r) => r.id), [202, 203, 206]);
+        assert.doesNotMatch(page.url(), /exclude_disputed/);
+        assert.equal(await page.textContent('#h-films'), '9');
+
+        if (device === 'a phone') {
+          const layout = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: document.defaultView.innerWidth }));
+          assert.ok(layout.scrollWidth <= layout.innerWidth, `the page is ${layout.scrollWidth}px wide on a ${layout.innerWidth}px screen`);
+        }
+        await page.click('#f-reset');
+        await countSays(page, '9 films');
+        // the phone's picture is its first screen: the money check, the headline and the first cards
+        await page.screenshot({ path: path.join(RESULTS, device === 'a phone' ? 'dashboard-money-phone.png' : 'dashboard-money.png'), fullPage: device !== 'a phone' });
+        assert.deepEqual(problems, []);
+        assert.deepEqual(dialogs, []);
+      } finally {
+        await close();
+      }
+    });
+  }
 });

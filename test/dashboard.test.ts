@@ -6,13 +6,25 @@
  */
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { startDashboard, type RunningDashboard } from '../src/dashboard/command.js';
 import { createReader } from '../src/dashboard/queries.js';
 import { isTrueFilmError } from '../src/errors.js';
+import pg from 'pg';
 import {
+  MONEY_REPORT,
+  MONEY_SPECS,
+  expectedGroups,
+  expectedIds,
+  expectedSummary,
+  loadFilms,
+  moneyFilms,
+  type ExpectedGroup,
+  type FilmSpec,
   SQL_TITLE,
   XSS_ABSTRACT,
   XSS_COMPANY,
@@ -207,6 +219,7 @@ for (const server of servers) {
           median_ratio: r.median_ratio,
           total_budget: Number(r.total_budget),
           total_revenue: Number(r.total_revenue),
+          disputed: r.disputed,
         })),
       );
 
@@ -284,8 +297,13 @@ for (const server of servers) {
         ['/api/films/abc', 'id', /a film id is a positive whole number/],
         ['/api/films/0', 'id', /positive whole number/],
         ['/api/films/99999999999', 'id', /positive whole number/],
-        ['/api/genres?x=1', 'x', /\/api\/genres takes no parameters/],
-        ['/api/summary?limit=1', 'limit', /takes no parameters/],
+        ['/api/genres?x=1', 'x', /\/api\/genres takes exclude_disputed/],
+        ['/api/summary?limit=1', 'limit', /\/api\/summary takes exclude_disputed/],
+        ['/api/films?exclude_disputed=yes', 'exclude_disputed', /exclude_disputed must be one of 0, 1, got "yes"/],
+        ['/api/genres?exclude_disputed=2', 'exclude_disputed', /exclude_disputed must be one of 0, 1/],
+        ['/api/summary?exclude_disputed=true', 'exclude_disputed', /exclude_disputed must be one of 0, 1/],
+        ['/api/production-companies?exclude_disputed=-1', 'exclude_disputed', /exclude_disputed must be one of 0, 1/],
+        ['/api/films/5?exclude_disputed=1', 'exclude_disputed', /\/api\/films\/:id takes no parameters/],
         ['/api/production-companies?min_films=0', 'min_films', /min_films must be a whole number from 1/],
         ['/api/production-companies?min_films=many', 'min_films', /min_films/],
         ['/api/production-companies?limit=0', 'limit', /limit must be a whole number from 1/],
@@ -467,6 +485,220 @@ for (const server of servers) {
         assert.ok(rec.warnings.some((w) => w.includes(body.request_id) && w.includes('GET /healthz')), 'the healthz failure is logged too');
       } finally {
         await dashboard.close();
+      }
+    });
+  });
+}
+
+/** Floats computed in two ways (PostgreSQL's avg and percentile_cont, and here) agree to rounding. */
+function close(actual: number, expected: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${what}: ${actual}, expected ${expected}`);
+}
+
+function sameGroups(actual: any[], expected: ExpectedGroup[], label: 'genre' | 'company', what: string): void {
+  assert.deepEqual(actual.map((g) => g[label]), expected.map((g) => g.name), `${what}: the groups, in order`);
+  actual.forEach((g, i) => {
+    const e = expected[i]!;
+    assert.deepEqual([g.films, g.total_budget, g.total_revenue, g.disputed], [e.films, e.total_budget, e.total_revenue, e.disputed], `${what}: ${e.name}`);
+    close(g.mean_ratio, e.mean_ratio, `${what}: ${e.name}'s mean`);
+    close(g.median_ratio, e.median_ratio, `${what}: ${e.name}'s median`);
+  });
+}
+
+/** Every answer of the API about the money check agrees with what the specs say. */
+async function answersMatch(base: string, specs: FilmSpec[], what: string): Promise<void> {
+  for (const exclude of [false, true]) {
+    const flag = exclude ? '?exclude_disputed=1' : '';
+    const label = `${what}, exclude_disputed=${exclude ? 1 : 0}`;
+    const list = await getJson(base, `/api/films${exclude ? '?exclude_disputed=1&' : '?'}limit=1000`);
+    assert.deepEqual(list.body.films.map((f: any) => f.id), expectedIds(specs, exclude), `${label}: the films`);
+    assert.equal(list.body.total, expectedIds(specs, exclude).length);
+    assert.equal(list.body.filters.exclude_disputed, exclude);
+    sameGroups((await getJson(base, `/api/genres${flag}`)).body.genres, expectedGroups(specs, 'genre', exclude), 'genre', `${label}: genres`);
+    sameGroups(
+      (await getJson(base, `/api/production-companies${flag}`)).body.companies,
+      expectedGroups(specs, 'company', exclude),
+      'company',
+      `${label}: companies`,
+    );
+    const summary = (await getJson(base, `/api/summary${flag}`)).body;
+    const e = expectedSummary(specs, exclude);
+    assert.deepEqual(
+      [summary.films, summary.left_out, summary.matched, summary.total_budget, summary.total_revenue, summary.genres, summary.companies],
+      [e.films, e.left_out, e.matched, e.total_budget, e.total_revenue, e.genres, e.companies],
+      `${label}: the summary's counts and totals`,
+    );
+    close(summary.median_ratio, e.median_ratio, `${label}: the summary's median`);
+    assert.deepEqual({ id: summary.best.id, title: summary.best.title, money_check: summary.best.money_check }, e.best, `${label}: the best film`);
+    assert.deepEqual(
+      { confirmed: summary.money.confirmed, disputed: summary.money.disputed, unchecked: summary.money.unchecked },
+      e.money,
+      `${label}: the money counts are the whole load's`,
+    );
+    assert.equal(summary.exclude_disputed, exclude);
+  }
+}
+
+for (const server of servers) {
+  describe(`the money check in the API on the ${server.name} PostgreSQL`, () => {
+    let db: TestDatabase;
+    let dashboard: RunningDashboard;
+    before(async () => {
+      db = await freshDatabase(server, 'tf_dash');
+      await loadFilms(db, moneyFilms(), MONEY_REPORT);
+      dashboard = await dashboardOn(db);
+    });
+    after(async () => {
+      await dashboard?.close();
+      await db?.drop();
+    });
+
+    test('film rows carry the verdict and both pairs of figures; exclude_disputed=1 leaves the disputed films out', async () => {
+      const { body } = await getJson(dashboard.url, '/api/films?limit=1000');
+      for (const spec of MONEY_SPECS) {
+        const row = body.films.find((f: any) => f.id === spec.id);
+        assert.deepEqual(
+          [row.budget, row.revenue, row.money_check, row.wikidata_budget, row.wikidata_revenue],
+          [spec.budget, spec.revenue, spec.money?.check ?? 'unchecked', spec.money?.wikidataBudget ?? null, spec.money?.wikidataRevenue ?? null],
+          spec.title,
+        );
+      }
+      const kept = await getJson(dashboard.url, '/api/films?exclude_disputed=1&limit=1000');
+      assert.deepEqual(kept.body.films.map((f: any) => f.id), expectedIds(MONEY_SPECS, true));
+      assert.ok(kept.body.films.every((f: any) => f.money_check !== 'disputed'), 'no disputed film is listed');
+      const zero = await getJson(dashboard.url, '/api/films?exclude_disputed=0&limit=1000');
+      assert.deepEqual(zero.body, body, 'exclude_disputed=0 is the default');
+      // with the other filters: Thriller has 202, 203 (disputed) and 206 (disputed)
+      const thriller = await getJson(dashboard.url, '/api/films?genre=Thriller&exclude_disputed=1');
+      assert.deepEqual(thriller.body.films.map((f: any) => f.id), [202]);
+      const harbor = await getJson(dashboard.url, `/api/films?company=${encodeURIComponent('Harbor Films')}&exclude_disputed=1&sort=budget`);
+      assert.deepEqual(harbor.body.films.map((f: any) => f.id), [207, 202]);
+      const one = await getJson(dashboard.url, '/api/films/206');
+      assert.deepEqual([one.body.money_check, one.body.wikidata_budget, one.body.wikidata_revenue], ['disputed', 30_000_000, 80_000_000]);
+    });
+
+    test('the aggregates and the headline, with and without the disputed films, are what the films say', async () => {
+      await answersMatch(dashboard.url, MONEY_SPECS, 'the money films');
+      // a group whose only film is disputed is gone without it
+      const genres = (await getJson(dashboard.url, '/api/genres?exclude_disputed=1')).body.genres.map((g: any) => g.genre);
+      assert.ok(!genres.includes('Science Fiction'), 'Science Fiction had only a disputed film');
+      const min = await getJson(dashboard.url, '/api/production-companies?min_films=2&exclude_disputed=1');
+      assert.deepEqual(
+        min.body.companies.map((c: any) => c.company),
+        expectedGroups(MONEY_SPECS, 'company', true).filter((g) => g.films >= 2).map((g) => g.name),
+      );
+      const summary = (await getJson(dashboard.url, '/api/summary')).body;
+      assert.deepEqual(summary.money, { confirmed: 3, disputed: 4, unchecked: 2, status: 'ok', other_currency: 1, conversion: 'none' });
+    });
+
+    test('a large answer goes gzipped to a client that takes gzip, and as it is to one that does not', async () => {
+      const raw = (encoding: string) =>
+        new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+          http
+            .get(new URL('/api/films?limit=1000', dashboard.url), { headers: { 'accept-encoding': encoding } }, (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+            })
+            .on('error', reject);
+        });
+      const plain = await raw('identity');
+      assert.equal(plain.headers['content-encoding'], undefined);
+      assert.ok(plain.body.length >= 1400, `a body of ${plain.body.length} bytes is worth compressing`);
+      for (const encoding of ['gzip, deflate, br', 'br;q=1.0, gzip;q=0.8']) {
+        const packed = await raw(encoding);
+        assert.equal(packed.headers['content-encoding'], 'gzip', encoding);
+        assert.equal(packed.headers.vary, 'Accept-Encoding');
+        assert.deepEqual(gunzipSync(packed.body), plain.body, 'the same answer');
+      }
+      assert.equal((await raw('gzip;q=0')).headers['content-encoding'], undefined, 'q=0 refuses gzip');
+      const tiny = await new Promise<http.IncomingHttpHeaders>((resolve, reject) => {
+        http.get(new URL('/api/films/202', dashboard.url), { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+          res.resume();
+          resolve(res.headers);
+        }).on('error', reject);
+      });
+      assert.equal(tiny['content-encoding'], undefined, 'a small answer goes as it is');
+    });
+
+    test('the views themselves count the disputed films of each group', async () => {
+      const view = await db.query<{ genre: string; films: number; disputed: number }>('SELECT genre, films, disputed FROM genre_performance');
+      const expected = expectedGroups(MONEY_SPECS, 'genre', false);
+      assert.deepEqual(
+        view.map((r) => [r.genre, r.films, r.disputed]).sort(),
+        expected.map((g) => [g.name, g.films, g.disputed]).sort(),
+      );
+    });
+
+    test('a new load is what the next request sees: load, read, load again, read', async () => {
+      const loaded = await freshDatabase(server, 'tf_dash');
+      const reading = await dashboardOn(loaded);
+      try {
+        await loadFilms(loaded, moneyFilms(), MONEY_REPORT);
+        await answersMatch(reading.url, MONEY_SPECS, 'the first load');
+        const first = (await getJson(reading.url, '/api/films/201')).body;
+        assert.equal(first.money_check, 'disputed');
+        // the second load: 201 is gone, 203 is confirmed now, a new disputed film, other figures
+        const second: FilmSpec[] = [
+          ...MONEY_SPECS.filter((f) => f.id !== 201).map((f) =>
+            f.id === 203 ? { ...f, money: { check: 'confirmed' as const, wikidataBudget: 2_100_000, wikidataRevenue: 88_000_000 } } : f,
+          ),
+          { id: 210, title: 'Second Wind', budget: 20_000, revenue: 9_000_000, year: 2016, genres: [{ id: 18, name: 'Drama' }], companies: [{ id: 603, name: 'Harbor Films' }], money: { check: 'disputed', wikidataBudget: 4_000_000, wikidataRevenue: null } },
+        ];
+        await loadFilms(loaded, moneyFilms(second), MONEY_REPORT);
+        await answersMatch(reading.url, second, 'the second load');
+        assert.equal((await getJson(reading.url, '/api/films/201')).status, 404, 'a film of the first load only');
+        assert.equal((await getJson(reading.url, '/api/films/203')).body.money_check, 'confirmed');
+        // and every answer is byte for byte what a dashboard that never saw the first load gives
+        const fresh = await dashboardOn(loaded);
+        try {
+          for (const route of ['/api/summary', '/api/summary?exclude_disputed=1', '/api/genres', '/api/genres?exclude_disputed=1', '/api/production-companies?min_films=2', '/api/films?limit=5&sort=budget', '/api/films/210']) {
+            const [kept, anew] = await Promise.all([fetch(new URL(route, reading.url)), fetch(new URL(route, fresh.url))]);
+            assert.equal(await kept.text(), await anew.text(), route);
+          }
+        } finally {
+          await fresh.close();
+        }
+      } finally {
+        await reading.close();
+        await loaded.drop();
+      }
+    });
+
+    test('every connection busy: a request waits its turn, and past the wait it is told "busy", not "down"', async () => {
+      const rec = recordingUi();
+      const busy = await startDashboard({ databaseUrl: db.url, port: 0, ui: rec.ui, pool: { poolSize: 2, queueWaitMs: 300 } });
+      const locker = new pg.Client({ connectionString: db.url });
+      await locker.connect();
+      try {
+        assert.equal((await getJson(busy.url, '/api/summary')).status, 200, 'kept from before the lock');
+        await locker.query('BEGIN');
+        await locker.query('LOCK TABLE films IN ACCESS EXCLUSIVE MODE');
+        // two answers not kept yet take both connections, and wait on the lock
+        const held = ['/api/films?q=a', '/api/films?q=e'].map((route) => getJson(busy.url, route));
+        // (asked outside the locker's transaction, which would see one snapshot of the statistics)
+        for (;;) {
+          const [{ n }] = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'truefilm-dashboard' AND wait_event_type = 'Lock' AND datname = current_database()`,
+          );
+          if (n === 2) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const turned = await getJson(busy.url, '/api/films?q=i');
+        assert.equal(turned.status, 503);
+        assert.match(turned.body.error, /^The dashboard is busy: every connection to the database stayed busy; try again shortly \(request [0-9a-f]{12}\)\.$/);
+        assert.equal(turned.headers.get('retry-after'), '1');
+        assert.ok(rec.warnings.some((w) => w.includes(turned.body.request_id) && /all 2 connections to PostgreSQL .* stayed busy for 0.3 s/.test(w)), rec.warnings.join('\n'));
+        // a kept answer needs no connection of the pool: it is given at once
+        assert.equal((await getJson(busy.url, '/api/summary')).status, 200);
+        const health = await getJson(busy.url, '/healthz');
+        assert.deepEqual([health.status, health.body.status], [503, 'busy'], '/healthz tells busy from down too');
+        await locker.query('COMMIT');
+        for (const answer of await Promise.all(held)) assert.equal(answer.status, 200, 'the held requests are answered once the lock goes');
+        assert.equal((await getJson(busy.url, '/api/films?q=i')).status, 200, 'and the turned-away one on a second try');
+      } finally {
+        await locker.end();
+        await busy.close();
       }
     });
   });

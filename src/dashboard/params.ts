@@ -35,6 +35,14 @@ export interface FilmQuery {
   q: string | null;
   sort: FilmSort;
   order: SortOrder;
+  /** leave out the films whose money check is 'disputed' */
+  excludeDisputed: boolean;
+}
+
+/** What /api/summary and /api/genres take. */
+export interface AggregateQuery {
+  /** leave out the films whose money check is 'disputed' */
+  excludeDisputed: boolean;
 }
 
 export interface CompanyQuery {
@@ -42,6 +50,7 @@ export interface CompanyQuery {
   minFilms: number;
   /** at most this many companies (best median ratio first), or null for all */
   limit: number | null;
+  excludeDisputed: boolean;
 }
 
 function badRequest(parameter: string, message: string): TrueFilmError {
@@ -97,8 +106,13 @@ function oneOf<T extends string>(params: URLSearchParams, name: string, allowed:
   return value as T;
 }
 
+/** `exclude_disputed=1` leaves the disputed films out; `0` or absent keeps them. */
+function excludeDisputed(params: URLSearchParams): boolean {
+  return oneOf(params, 'exclude_disputed', ['0', '1'] as const) === '1';
+}
+
 export function parseFilmQuery(params: URLSearchParams): FilmQuery {
-  checkNames(params, '/api/films', ['limit', 'offset', 'genre', 'company', 'q', 'sort', 'order']);
+  checkNames(params, '/api/films', ['limit', 'offset', 'genre', 'company', 'q', 'sort', 'order', 'exclude_disputed']);
   const sort = oneOf(params, 'sort', FILM_SORTS) ?? 'rank';
   return {
     limit: wholeNumber(params, 'limit', 1, MAX_LIMIT, DEFAULT_LIMIT),
@@ -108,15 +122,23 @@ export function parseFilmQuery(params: URLSearchParams): FilmQuery {
     q: text(params, 'q', true),
     sort,
     order: oneOf(params, 'order', ['asc', 'desc'] as const) ?? NATURAL_ORDER[sort],
+    excludeDisputed: excludeDisputed(params),
   };
 }
 
 export function parseCompanyQuery(params: URLSearchParams): CompanyQuery {
-  checkNames(params, '/api/production-companies', ['min_films', 'limit']);
+  checkNames(params, '/api/production-companies', ['min_films', 'limit', 'exclude_disputed']);
   return {
     minFilms: wholeNumber(params, 'min_films', 1, 1_000_000, 1),
     limit: wholeNumber(params, 'limit', 1, 100_000, null),
+    excludeDisputed: excludeDisputed(params),
   };
+}
+
+/** /api/summary and /api/genres: only `exclude_disputed`. */
+export function parseAggregateQuery(params: URLSearchParams, endpoint: string): AggregateQuery {
+  checkNames(params, endpoint, ['exclude_disputed']);
+  return { excludeDisputed: excludeDisputed(params) };
 }
 
 /** For endpoints that take no parameters. */

@@ -17,18 +17,22 @@ import type pg from 'pg';
 import { TrueFilmError, describeError, isTrueFilmError } from '../errors.js';
 import { maskUrl } from '../format.js';
 import type { Ui } from '../ui.js';
-import { parseCompanyQuery, parseFilmId, parseFilmQuery, parseNoParams } from './params.js';
+import { createAnswers, gzipped, serialize, type Answer, type Answers, type Computed } from './answers.js';
+import { parseAggregateQuery, parseCompanyQuery, parseFilmId, parseFilmQuery, parseNoParams } from './params.js';
 import {
   EMPTY_STATE,
   createReader,
   countFilms,
   hasData,
+  loadIdIn,
   queryCompanies,
   queryFilm,
   queryFilms,
   queryGenres,
   querySummary,
+  readStallMs,
   type Reader,
+  type ReaderOptions,
 } from './queries.js';
 
 export interface DashboardOptions {
@@ -40,6 +44,8 @@ export interface DashboardOptions {
   host?: string;
   /** where to report unexpected failures; quiet by default */
   ui?: Ui;
+  /** the connection pool: its size, and how long a request waits for a connection while all are busy */
+  pool?: ReaderOptions;
 }
 
 export interface RunningDashboard {
@@ -53,11 +59,11 @@ export interface RunningDashboard {
 }
 
 const API_ENDPOINTS = [
-  'GET /api/summary',
-  'GET /api/films?limit=&offset=&genre=&company=&q=&sort=&order=',
+  'GET /api/summary?exclude_disputed=',
+  'GET /api/films?limit=&offset=&genre=&company=&q=&sort=&order=&exclude_disputed=',
   'GET /api/films/:id',
-  'GET /api/genres',
-  'GET /api/production-companies?min_films=&limit=',
+  'GET /api/genres?exclude_disputed=',
+  'GET /api/production-companies?min_films=&limit=&exclude_disputed=',
   'GET /healthz',
 ];
 
@@ -138,45 +144,79 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, status: numbe
   res.end(req.method === 'HEAD' ? undefined : buffer);
 }
 
+/** Whether the client takes gzip (Accept-Encoding: gzip, not with q=0). */
+function acceptsGzip(req: http.IncomingMessage): boolean {
+  const header = req.headers['accept-encoding'];
+  if (typeof header !== 'string') return false;
+  return header.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    return (coding === 'gzip' || coding === '*') && !params.some((p) => /^\s*q=0(\.0*)?\s*$/.test(p));
+  });
+}
+
+/** An API answer, gzipped when the client takes it and the body is large enough to gain from it. */
+async function sendAnswer(req: http.IncomingMessage, res: http.ServerResponse, answer: Answer): Promise<void> {
+  const compressed = acceptsGzip(req) ? gzipped(answer) : null;
+  res.setHeader('Vary', 'Accept-Encoding');
+  if (compressed) res.setHeader('Content-Encoding', 'gzip');
+  send(req, res, answer.status, 'application/json; charset=utf-8', compressed ? await compressed : answer.body, 'no-store');
+}
+
 function sendJson(req: http.IncomingMessage, res: http.ServerResponse, status: number, value: unknown): void {
   send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(value), 'no-store');
 }
 
 // ---- routes ---------------------------------------------------------------
 
-async function api(pathname: string, params: URLSearchParams, reader: Reader): Promise<[number, unknown]> {
+/**
+ * The API's answers, each read in one snapshot and kept per load (answers.ts):
+ * the key names the endpoint and its parsed parameters, so that two ways of
+ * asking the same thing share an answer.
+ */
+async function api(pathname: string, params: URLSearchParams, reader: Reader, answers: Answers): Promise<Answer> {
   /** `query`'s answer once a load has happened; before, the empty state with the endpoint's own empty fields. */
-  const whenLoaded = async (query: (c: pg.ClientBase) => Promise<unknown>, empty: object = {}): Promise<[number, unknown]> => [
-    200,
-    await reader.read(async (c) => ((await hasData(c)) ? query(c) : { ...EMPTY_STATE, ...empty })),
-  ];
+  const whenLoaded = (key: unknown, query: (c: pg.ClientBase) => Promise<unknown>, empty: object = {}): Promise<Answer> =>
+    answers.get(JSON.stringify([pathname, key]), () =>
+      reader.read(
+        async (c): Promise<Computed> => ({
+          load: await loadIdIn(c),
+          status: 200,
+          value: (await hasData(c)) ? await query(c) : { ...EMPTY_STATE, ...empty },
+        }),
+      ),
+    );
   switch (pathname) {
-    case '/api/summary':
-      parseNoParams(params, pathname);
-      return whenLoaded(querySummary);
+    case '/api/summary': {
+      const query = parseAggregateQuery(params, pathname);
+      return whenLoaded(query, (c) => querySummary(c, query));
+    }
     case '/api/films': {
       const query = parseFilmQuery(params);
-      return whenLoaded((c) => queryFilms(c, query), { films: [], total: 0, limit: query.limit, offset: query.offset });
+      return whenLoaded(query, (c) => queryFilms(c, query), { films: [], total: 0, limit: query.limit, offset: query.offset });
     }
-    case '/api/genres':
-      parseNoParams(params, pathname);
-      return whenLoaded(queryGenres, { genres: [] });
+    case '/api/genres': {
+      const query = parseAggregateQuery(params, pathname);
+      return whenLoaded(query, (c) => queryGenres(c, query), { genres: [] });
+    }
     case '/api/production-companies': {
       const query = parseCompanyQuery(params);
-      return whenLoaded((c) => queryCompanies(c, query), { companies: [], total: 0, min_films: query.minFilms });
+      return whenLoaded(query, (c) => queryCompanies(c, query), { companies: [], total: 0, min_films: query.minFilms });
     }
   }
   const film = /^\/api\/films\/([^/]+)$/.exec(pathname);
   if (film) {
     const id = parseFilmId(film[1]!);
     parseNoParams(params, '/api/films/:id');
-    return reader.read(async (c): Promise<[number, unknown]> => {
-      if (!(await hasData(c))) return [404, { ...EMPTY_STATE, error: `no film with id ${id}: ${EMPTY_STATE.message}` }];
-      const row = await queryFilm(c, id);
-      return row ? [200, row] : [404, { error: `no film with id ${id} in the loaded data` }];
-    });
+    return answers.get(JSON.stringify([pathname, id]), () =>
+      reader.read(async (c): Promise<Computed> => {
+        const load = await loadIdIn(c);
+        if (!(await hasData(c))) return { load, status: 404, value: { ...EMPTY_STATE, error: `no film with id ${id}: ${EMPTY_STATE.message}` } };
+        const row = await queryFilm(c, id);
+        return row ? { load, status: 200, value: row } : { load, status: 404, value: { error: `no film with id ${id} in the loaded data` } };
+      }),
+    );
   }
-  return [404, { error: `no such endpoint: ${pathname}`, endpoints: API_ENDPOINTS }];
+  return serialize(404, { error: `no such endpoint: ${pathname}`, endpoints: API_ENDPOINTS });
 }
 
 /**
@@ -186,6 +226,9 @@ async function api(pathname: string, params: URLSearchParams, reader: Reader): P
  */
 function errorStatus(err: unknown, requestId: string): [number, Record<string, unknown>] {
   if (isTrueFilmError(err, 'DASHBOARD_BAD_REQUEST')) return [400, { error: err.message, parameter: err.input }];
+  if (isTrueFilmError(err, 'DB_BUSY')) {
+    return [503, { error: `The dashboard is busy: every connection to the database stayed busy; try again shortly (request ${requestId}).`, request_id: requestId }];
+  }
   if (isTrueFilmError(err) && (err.code === 'DB_UNREACHABLE' || err.code === 'DB_AUTH')) {
     return [503, { error: `The database is not available right now; try again shortly (request ${requestId}).`, request_id: requestId }];
   }
@@ -199,7 +242,7 @@ function logFailure(ui: Ui | undefined, req: http.IncomingMessage, pathname: str
   return requestId;
 }
 
-function createHandler(assets: Map<string, Asset>, reader: Reader, ui: Ui | undefined) {
+function createHandler(assets: Map<string, Asset>, reader: Reader, answers: Answers, ui: Ui | undefined) {
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     let pathname = '/';
     try {
@@ -221,19 +264,25 @@ function createHandler(assets: Map<string, Asset>, reader: Reader, ui: Ui | unde
           sendJson(req, res, 200, { status: 'ok', data: loaded ? 'loaded' : 'empty' });
         } catch (err) {
           const requestId = logFailure(ui, req, pathname, err);
-          sendJson(req, res, 503, { status: 'unavailable', error: `The database is not available (request ${requestId}).`, request_id: requestId });
+          if (isTrueFilmError(err, 'DB_BUSY')) {
+            res.setHeader('Retry-After', '1');
+            sendJson(req, res, 503, { status: 'busy', error: `The database answers, but every connection stayed busy (request ${requestId}).`, request_id: requestId });
+          } else {
+            sendJson(req, res, 503, { status: 'unavailable', error: `The database is not available (request ${requestId}).`, request_id: requestId });
+          }
         }
         return;
       }
       if (pathname.startsWith('/api/')) {
-        const [status, body] = await api(pathname, url.searchParams, reader);
-        sendJson(req, res, status, body);
+        await sendAnswer(req, res, await api(pathname, url.searchParams, reader, answers));
         return;
       }
       send(req, res, 404, 'text/plain; charset=utf-8', 'Not found. The dashboard is at / and its API under /api/.\n', 'no-store');
     } catch (err) {
       const requestId = isTrueFilmError(err, 'DASHBOARD_BAD_REQUEST') ? '' : logFailure(ui, req, pathname, err);
       const [status, body] = errorStatus(err, requestId);
+      // a busy server will answer again soon; one that is down, when it is back
+      if (!res.headersSent && isTrueFilmError(err, 'DB_BUSY')) res.setHeader('Retry-After', '1');
       if (!res.headersSent) sendJson(req, res, status, body);
       else res.destroy();
     }
@@ -276,8 +325,9 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Tr
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
   const host = options.host ?? '127.0.0.1';
   const assets = await loadAssets();
-  const reader = createReader(options.databaseUrl);
-  const handler = createHandler(assets, reader, options.ui);
+  const reader = createReader(options.databaseUrl, options.pool);
+  const answers = createAnswers(options.databaseUrl, { stallMs: readStallMs() });
+  const handler = createHandler(assets, reader, answers, options.ui);
   const server = http.createServer((req, res) => void handler(req, res));
   // Browsers keep connections open; a short keep-alive lets Ctrl-C stop promptly anyway.
   server.keepAliveTimeout = 5000;
@@ -290,7 +340,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       });
     });
   } catch (err) {
-    await reader.close();
+    await Promise.all([reader.close(), answers.close()]);
     throw listenError(err as NodeJS.ErrnoException, host, options.port);
   }
   const port = (server.address() as AddressInfo).port;
@@ -305,7 +355,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        await reader.close();
+        await Promise.all([reader.close(), answers.close()]);
       })()),
   };
 }

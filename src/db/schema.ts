@@ -69,16 +69,30 @@ CREATE INDEX ON ${s}.film_genres (genre_id);
 CREATE INDEX ON ${s}.film_production_companies (company_id);`;
 }
 
+/** The two aggregates of SPEC section 5: by genre and by production company. */
+export type PerformanceKind = 'genre' | 'company';
+
+const PERFORMANCE: Record<PerformanceKind, { view: string; label: string; names: string; links: string; key: string }> = {
+  genre: { view: 'genre_performance', label: 'genre', names: 'genres', links: 'film_genres', key: 'genre_id' },
+  company: { view: 'production_company_performance', label: 'company', names: 'production_companies', links: 'film_production_companies', key: 'company_id' },
+};
+
+export interface PerformanceOptions {
+  /** leave out the films whose money check is 'disputed' (SPEC section 7) */
+  excludeDisputed?: boolean;
+}
+
 /**
- * Performance by name: TMDB has several ids for one name ("Canal+" is 5358 and
- * 47532), and an investor asks about the company, not the id. A film counts
- * once per name.
+ * The query behind a performance view, and behind the dashboard's aggregates
+ * without the disputed films: one rule for both. Performance by name: TMDB has
+ * several ids for one name ("Canal+" is 5358 and 47532), and an investor asks
+ * about the company, not the id. A film counts once per name.
  */
-function performanceView(schema: string, view: string, label: string, names: string, links: string, key: string): string {
+export function performanceSql(schema: string, kind: PerformanceKind, options: PerformanceOptions = {}): string {
   const s = q(schema);
-  return `
-CREATE VIEW ${s}.${view} AS
-SELECT t.name AS ${label},
+  const { label, names, links, key } = PERFORMANCE[kind];
+  const where = options.excludeDisputed ? `\n  WHERE f.money_check <> 'disputed'` : '';
+  return `SELECT t.name AS ${label},
        count(*)::integer AS films,
        avg(t.ratio) AS mean_ratio,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ratio) AS median_ratio,
@@ -89,17 +103,16 @@ FROM (
   SELECT DISTINCT n.name, f.id, f.ratio, f.budget, f.revenue, f.money_check
   FROM ${s}.${names} n
   JOIN ${s}.${links} l ON l.${key} = n.id
-  JOIN ${s}.films f ON f.id = l.film_id
+  JOIN ${s}.films f ON f.id = l.film_id${where}
 ) t
 GROUP BY t.name
-ORDER BY median_ratio DESC, ${label};`;
+ORDER BY median_ratio DESC, ${label}`;
 }
 
 export function createViewsSql(schema: string): string {
-  return (
-    performanceView(schema, 'genre_performance', 'genre', 'genres', 'film_genres', 'genre_id') +
-    performanceView(schema, 'production_company_performance', 'company', 'production_companies', 'film_production_companies', 'company_id')
-  );
+  return (['genre', 'company'] as const)
+    .map((kind) => `\nCREATE VIEW ${q(schema)}.${PERFORMANCE[kind].view} AS\n${performanceSql(schema, kind)};`)
+    .join('');
 }
 
 export function dropLoadSql(schema: string): string {

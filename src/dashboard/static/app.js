@@ -18,6 +18,7 @@ const COLORS = {
   selected: '#e08a00',
   point: 'rgba(36, 86, 214, 0.62)',
   pointFaint: 'rgba(120, 132, 155, 0.28)',
+  disputed: '#c2410c',
   grid: '#e8ecf3',
   ink: '#172033',
   muted: '#5b6579',
@@ -126,6 +127,8 @@ const state = {
   page: 0,
   size: 25,
   minFilms: 3,
+  /** the "leave out disputed films" control: applies to every figure on the page */
+  excludeDisputed: false,
 };
 
 /** Phones show fewer rows a page: each film is a card there. */
@@ -147,6 +150,7 @@ function readLocation() {
   state.size = PAGE_SIZES.includes(size) ? size : defaultSize();
   const min = Number(p.get('min_films'));
   state.minFilms = Number.isInteger(min) && min >= 1 && min <= 1000 ? min : 3;
+  state.excludeDisputed = p.get('exclude_disputed') === '1';
 }
 
 function writeLocation() {
@@ -161,6 +165,7 @@ function writeLocation() {
   if (state.page > 0) p.set('page', String(state.page + 1));
   if (state.size !== defaultSize()) p.set('size', String(state.size));
   if (state.minFilms !== 3) p.set('min_films', String(state.minFilms));
+  if (state.excludeDisputed) p.set('exclude_disputed', '1');
   const query = p.toString();
   history.replaceState(null, '', query ? `?${query}` : location.pathname);
 }
@@ -170,7 +175,16 @@ function filterParams() {
   if (state.genre) p.set('genre', state.genre);
   if (state.company) p.set('company', state.company);
   if (state.q.trim()) p.set('q', state.q.trim());
+  if (state.excludeDisputed) p.set('exclude_disputed', '1');
   return p;
+}
+
+/** The parameters of the aggregates (summary, genres, companies, the scatter's films): only the disputed control. */
+function viewParams(extra = {}) {
+  const p = new URLSearchParams(extra);
+  if (state.excludeDisputed) p.set('exclude_disputed', '1');
+  const query = p.toString();
+  return query ? `?${query}` : '';
 }
 
 const hasFilter = () => Boolean(state.genre || state.company || state.q.trim());
@@ -179,7 +193,9 @@ const hasFilter = () => Boolean(state.genre || state.company || state.q.trim());
 
 function renderHeadline(summary) {
   $('h-films').textContent = formatCount(summary.films);
-  $('h-films-note').textContent = `${plural(summary.genres, 'genre')} · ${plural(summary.companies, 'production company', 'production companies')}`;
+  $('h-films-note').textContent =
+    `${plural(summary.genres, 'genre')} · ${plural(summary.companies, 'production company', 'production companies')}` +
+    (summary.left_out ? ` · ${plural(summary.left_out, 'disputed film')} left out` : '');
 
   const share = summary.films > 0 ? summary.matched / summary.films : 0;
   $('h-matched').textContent = `${Math.round(share * 100)}%`;
@@ -194,7 +210,11 @@ function renderHeadline(summary) {
 
   if (summary.best) {
     $('h-best').textContent = formatRatio(summary.best.ratio);
-    $('h-best-note').textContent = summary.best.year ? `${summary.best.title} (${summary.best.year})` : summary.best.title;
+    $('h-best-note').replaceChildren(
+      summary.best.year ? `${summary.best.title} (${summary.best.year})` : summary.best.title,
+      summary.best.money_check === 'disputed' ? ' ' : '',
+      summary.best.money_check === 'disputed' ? disputedMark() : '',
+    );
   } else {
     $('h-best').textContent = '—';
     $('h-best-note').textContent = 'no film qualified in the last load';
@@ -212,6 +232,45 @@ function renderHeadline(summary) {
     $('h-loaded').textContent = '—';
     $('h-loaded-note').textContent = 'no load history in this database';
   }
+}
+
+// ---- the money check ------------------------------------------------------------
+
+/** What the run asked Wikidata, in a few words, when it did not answer. */
+const MONEY_STATUS = { offline: 'offline run: Wikidata was not asked', unavailable: 'Wikidata did not answer' };
+
+function renderMoney(summary) {
+  const m = summary.money;
+  const parts = [`${formatCount(m.confirmed)} confirmed`, `${formatCount(m.disputed)} disputed`, `${formatCount(m.unchecked)} unchecked`];
+  const notes = [];
+  if (MONEY_STATUS[m.status]) notes.push(MONEY_STATUS[m.status]);
+  if (m.disputed) notes.push('disputed: Kaggle\u2019s budget or revenue is off by more than 2× from Wikidata\u2019s');
+  $('money-counts').textContent = parts.join(' · ') + (notes.length ? ` (${notes.join('; ')})` : '');
+  const toggle = $('exclude-disputed');
+  toggle.checked = state.excludeDisputed;
+  // nothing to leave out: the control stays, but says so
+  toggle.disabled = m.disputed === 0 && !state.excludeDisputed;
+  toggle.parentElement.title = toggle.disabled ? 'No film of this load is disputed' : '';
+}
+
+/** The mark of a disputed film: words, not a colour alone, with the reason in its tooltip. */
+function disputedMark(film) {
+  let why = 'Kaggle\u2019s figures are off by more than 2× from Wikidata\u2019s';
+  if (film) {
+    const kinds = [];
+    for (const [kind, kaggle, wikidata] of [['budget', film.budget, film.wikidata_budget], ['revenue', film.revenue, film.wikidata_revenue]]) {
+      if (differs(kaggle, wikidata)) kinds.push(`${kind} ${formatMoney(kaggle)} here, ${formatMoney(wikidata)} on Wikidata`);
+    }
+    if (kinds.length) why = `Disputed: ${kinds.join('; ')}`;
+  }
+  return el('span', { class: 'disputed-mark', title: why }, el('span', { 'aria-hidden': 'true' }, '⚠ '), 'Disputed');
+}
+
+/** SPEC 4a: a kind differs when kaggle ÷ wikidata is outside 0.5–2. */
+function differs(kaggle, wikidata) {
+  if (wikidata === null || wikidata === undefined || !(wikidata > 0)) return false;
+  const r = kaggle / wikidata;
+  return r < 0.5 || r > 2;
 }
 
 // ---- filters --------------------------------------------------------------------
@@ -337,10 +396,27 @@ function numberCell(cls, label, text) {
   return el('td', { class: `${cls} num`, 'data-label': label }, text);
 }
 
+/** Kaggle's figure; for a disputed film, Wikidata's under it (or that it has none). */
+function moneyCell(cls, label, kaggle, wikidata) {
+  const cell = numberCell(cls, label, formatMoney(kaggle));
+  if (wikidata === undefined) return cell;
+  const off = differs(kaggle, wikidata);
+  const text = wikidata === null ? 'Wikidata: none' : `Wikidata: ${formatMoney(wikidata)}`;
+  const tip =
+    wikidata === null
+      ? `Wikidata gives no ${label.toLowerCase()} that counts`
+      : `Wikidata's ${label.toLowerCase()}: $${formatCount(wikidata)}${off ? ` (Kaggle's is ${formatRatio(Math.max(kaggle / wikidata, wikidata / kaggle))} off)` : ' (agrees within 2×)'}`;
+  cell.append(el('span', { class: `wikidata${off ? ' differs' : ''}`, title: tip }, off ? '≠ ' : '', text));
+  return cell;
+}
+
 function filmRow(film) {
   const tr = el('tr', { 'data-id': film.id });
+  const disputed = film.money_check === 'disputed';
+  if (disputed) tr.classList.add('disputed');
   const title = el('td', { class: 'title' }, film.title);
   if (film.original_title && film.original_title !== film.title) title.append(el('span', { class: 'original' }, film.original_title));
+  if (disputed) title.append(el('span', { class: 'marks' }, disputedMark(film)));
 
   const wiki = el('td', { class: 'wiki' });
   const href = safeHttpUrl(film.wikipedia_url);
@@ -362,9 +438,9 @@ function filmRow(film) {
     el('td', { class: 'rank' }, `${film.rank}`),
     title,
     numberCell('year', 'Year', film.year === null ? '—' : String(film.year)),
-    numberCell('budget', 'Budget', formatMoney(film.budget)),
-    numberCell('revenue', 'Revenue', formatMoney(film.revenue)),
-    el('td', { class: 'ratio num', title: `revenue ÷ budget = ${film.ratio}` }, formatRatio(film.ratio)),
+    moneyCell('budget', 'Budget', film.budget, disputed ? film.wikidata_budget : undefined),
+    moneyCell('revenue', 'Revenue', film.revenue, disputed ? film.wikidata_revenue : undefined),
+    el('td', { class: 'ratio num', title: `revenue ÷ budget = ${film.ratio}${disputed ? ' (disputed: Wikidata’s figures differ)' : ''}` }, formatRatio(film.ratio)),
     numberCell('rating', 'Rating', film.rating === null || film.vote_count === 0 ? '—' : film.rating.toFixed(1)),
     el('td', { class: 'genres' }, chips(film.genres, 'genre')),
     el('td', { class: 'companies' }, chips(film.companies, 'company')),
@@ -502,6 +578,9 @@ function barColors(labels, selected, color) {
   return labels.map((label) => (selected && label === selected ? COLORS.selected : color));
 }
 
+/** ", 2 disputed" for a group that counts disputed films. */
+const disputedNote = (group) => (group.disputed ? `, ${formatCount(group.disputed)} disputed` : '');
+
 function drawGenreChart(genres) {
   genreRows = genres;
   const box = $('genre-box');
@@ -530,7 +609,7 @@ function drawGenreChart(genres) {
             label: (ctx) => `${ctx.dataset.label}: ${formatRatio(ctx.parsed.x)}`,
             afterBody: (items) => {
               const g = genres[items[0].dataIndex];
-              return [`${plural(g.films, 'film')}`, `${formatMoney(g.total_budget)} budget → ${formatMoney(g.total_revenue)} revenue`];
+              return [plural(g.films, 'film') + disputedNote(g), `${formatMoney(g.total_budget)} budget → ${formatMoney(g.total_revenue)} revenue`];
             },
           },
         },
@@ -597,7 +676,7 @@ function drawCompanyChart(companies, total) {
             label: (ctx) => `Median: ${formatRatio(ctx.parsed.x)}`,
             afterBody: (items) => {
               const c = companies[items[0].dataIndex];
-              return [`Mean: ${formatRatio(c.mean_ratio)}`, plural(c.films, 'film'), `${formatMoney(c.total_budget)} budget → ${formatMoney(c.total_revenue)} revenue`];
+              return [`Mean: ${formatRatio(c.mean_ratio)}`, plural(c.films, 'film') + disputedNote(c), `${formatMoney(c.total_budget)} budget → ${formatMoney(c.total_revenue)} revenue`];
             },
           },
         },
@@ -616,7 +695,7 @@ function drawCompanyChart(companies, total) {
 
 async function refreshCompanyChart() {
   try {
-    const result = await getJson(`/api/production-companies?min_films=${state.minFilms}&limit=${COMPANY_BARS}`);
+    const result = await getJson(`/api/production-companies${viewParams({ min_films: state.minFilms, limit: COMPANY_BARS })}`);
     drawCompanyChart(result.companies, result.total);
   } catch (err) {
     setStatus(err.message, true);
@@ -636,7 +715,7 @@ function markSelectedBars() {
   }
 }
 
-const toPoint = (f) => ({ x: f.budget, y: f.ratio, title: f.title, year: f.year, revenue: f.revenue, rank: f.rank });
+const toPoint = (f) => ({ x: f.budget, y: f.ratio, title: f.title, year: f.year, revenue: f.revenue, rank: f.rank, disputed: f.money_check === 'disputed' });
 
 function drawScatter(films, total) {
   const config = {
@@ -644,7 +723,16 @@ function drawScatter(films, total) {
     data: {
       datasets: [
         { label: 'Films matching the filters', data: [], backgroundColor: COLORS.selected, pointRadius: 4, pointHoverRadius: 6 },
-        { label: 'All films', data: films.map(toPoint), backgroundColor: COLORS.point, pointRadius: 3, pointHoverRadius: 5 },
+        { label: 'All films', data: films.filter((f) => f.money_check !== 'disputed').map(toPoint), backgroundColor: COLORS.point, pointRadius: 3, pointHoverRadius: 5 },
+        // a shape of their own (and a legend entry in words), not a colour alone
+        {
+          label: 'Disputed (Wikidata’s figures differ)',
+          data: films.filter((f) => f.money_check === 'disputed').map(toPoint),
+          backgroundColor: COLORS.disputed,
+          pointStyle: 'triangle',
+          pointRadius: 5,
+          pointHoverRadius: 7,
+        },
       ],
     },
     options: {
@@ -655,10 +743,14 @@ function drawScatter(films, total) {
       },
       plugins: {
         ...baseOptions().plugins,
-        legend: { ...baseOptions().plugins.legend, labels: { ...baseOptions().plugins.legend.labels, filter: (item, data) => data.datasets[item.datasetIndex].data.length > 0 } },
+        legend: {
+          ...baseOptions().plugins.legend,
+          // the legend shows each dataset's shape: the disputed films' triangle is not a colour alone
+          labels: { ...baseOptions().plugins.legend.labels, usePointStyle: true, filter: (item, data) => data.datasets[item.datasetIndex].data.length > 0 },
+        },
         tooltip: {
           callbacks: {
-            title: (items) => items.map((i) => `#${i.raw.rank} ${i.raw.title}${i.raw.year ? ` (${i.raw.year})` : ''}`),
+            title: (items) => items.map((i) => `#${i.raw.rank} ${i.raw.title}${i.raw.year ? ` (${i.raw.year})` : ''}${i.raw.disputed ? ' — disputed' : ''}`),
             label: (ctx) => `${formatMoney(ctx.raw.x)} → ${formatMoney(ctx.raw.revenue)}: ${formatRatio(ctx.raw.y)}`,
           },
         },
@@ -691,7 +783,7 @@ async function refreshHighlight() {
   const [matching, all] = charts.scatter.data.datasets;
   matching.data = points;
   all.backgroundColor = points.length || hasFilter() ? COLORS.pointFaint : COLORS.point;
-  all.label = 'All films';
+  all.label = state.excludeDisputed ? 'Films (disputed left out)' : 'All films';
   charts.scatter.update();
 }
 
@@ -705,11 +797,47 @@ function showEmpty(body) {
   setStatus('');
 }
 
+let dataRequest = 0;
+
+/**
+ * Everything the disputed control changes: the headline, the filter lists,
+ * the table and the three charts. The body's data-disputed says which view
+ * is on the page once it is all drawn.
+ */
+async function refreshData(summary) {
+  const mine = ++dataRequest;
+  delete document.body.dataset.disputed;
+  const [fresh, genres, companies, scatter] = await Promise.all([
+    summary ?? getJson(`/api/summary${viewParams()}`),
+    getJson(`/api/genres${viewParams()}`),
+    getJson(`/api/production-companies${viewParams()}`),
+    getJson(`/api/films${viewParams({ limit: SCATTER_LIMIT })}`),
+  ]);
+  if (mine !== dataRequest) return;
+  if (fresh.empty) {
+    showEmpty(fresh);
+    return;
+  }
+  renderHeadline(fresh);
+  renderMoney(fresh);
+  renderFilterOptions(genres.genres, companies.companies);
+  await refreshFilms(false);
+  if (typeof Chart === 'undefined') {
+    setStatus('The charts could not load (Chart.js is missing from node_modules: run npm ci).', true);
+  } else {
+    drawGenreChart(genres.genres);
+    drawScatter(scatter.films, scatter.total);
+    await refreshCompanyChart();
+    await refreshHighlight();
+  }
+  if (mine === dataRequest) document.body.dataset.disputed = state.excludeDisputed ? 'excluded' : 'included';
+}
+
 async function start() {
   readLocation();
   let summary;
   try {
-    summary = await getJson('/api/summary');
+    summary = await getJson(`/api/summary${viewParams()}`);
   } catch (err) {
     setStatus(err.message, true);
     return;
@@ -718,29 +846,20 @@ async function start() {
     showEmpty(summary);
     return;
   }
-  renderHeadline(summary);
   $('content').hidden = false;
   wireControls();
+  $('exclude-disputed').addEventListener('change', (e) => {
+    state.excludeDisputed = e.target.checked;
+    state.page = 0;
+    writeLocation();
+    refreshData().catch((err) => setStatus(err.message, true));
+  });
   if (typeof Chart !== 'undefined') {
     Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily;
     Chart.defaults.color = COLORS.muted;
   }
   try {
-    const [genres, companies, scatter] = await Promise.all([
-      getJson('/api/genres'),
-      getJson('/api/production-companies'),
-      getJson(`/api/films?limit=${SCATTER_LIMIT}`),
-    ]);
-    renderFilterOptions(genres.genres, companies.companies);
-    await refreshFilms(false);
-    if (typeof Chart === 'undefined') {
-      setStatus('The charts could not load (Chart.js is missing from node_modules: run npm ci).', true);
-    } else {
-      drawGenreChart(genres.genres);
-      drawScatter(scatter.films, scatter.total);
-      await refreshCompanyChart();
-      await refreshHighlight();
-    }
+    await refreshData(summary);
     document.body.dataset.ready = 'true';
   } catch (err) {
     setStatus(err.message, true);
