@@ -321,6 +321,24 @@ async function startPostmaster(clusterDir: string, port: number): Promise<number
   }
 }
 
+/**
+ * Starts the server on `preferred` when it is free, else on any free port. A
+ * port found free can be taken by another process before the server binds it
+ * (two clusters starting at once): the server then fails to bind, and another
+ * free port is tried.
+ */
+async function startOnFreePort(clusterDir: string, preferred: number): Promise<{ pid: number; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort(attempt === 1 ? preferred : 0);
+    try {
+      return { pid: await startPostmaster(clusterDir, port), port };
+    } catch (err) {
+      const said = err instanceof TrueFilmError ? `${err.message}\n${err.hint ?? ''}` : String(err);
+      if (attempt >= 3 || !/Address already in use/.test(said)) throw err;
+    }
+  }
+}
+
 /** Fast shutdown (SIGINT); SIGKILL when the server has not exited in time. */
 async function stopPostmaster(pid: number): Promise<void> {
   try {
@@ -356,8 +374,7 @@ export async function startEmbedded(dataDir: string, options: EmbeddedOptions): 
       }
       await hydrateSymlinks();
       await initialiseCluster(dataDir, clusterDir, password, ui);
-      const port = await freePort(options.port ?? (await lastPort(clusterDir)) ?? DEFAULT_EMBEDDED_PORT);
-      const pid = await startPostmaster(clusterDir, port);
+      const { pid, port } = await startOnFreePort(clusterDir, options.port ?? (await lastPort(clusterDir)) ?? DEFAULT_EMBEDDED_PORT);
       try {
         await ensureDatabase(password, port);
       } catch (err) {
