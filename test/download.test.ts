@@ -81,7 +81,7 @@ describe('data_download.sh abstracts', () => {
     const gets = server.seen(DUMP_PATH, 'GET');
     assert.equal(gets.length, 1);
     assert.equal(gets[0]!.range, undefined, 'a fresh download asks for the whole file');
-    assert.equal(gets[0]!.userAgent, 'truefilm-data-download/0.1.0 (film-desk@example.org) curl', "a descriptive User-Agent with the user's contact");
+    assert.match(gets[0]!.userAgent ?? '', /^TrueFilm\/\d+\.\d+\.\d+ \(film-desk@example\.org\) undici$/, "the program's User-Agent, with the user's contact");
     await assertNoTempLeft();
   });
 
@@ -138,7 +138,7 @@ describe('data_download.sh abstracts', () => {
     serveDump({ cuts: 1, cutAt });
     const first = await runScript(['--source', 'abstracts'], env({ DOWNLOAD_TRIES: '1' }));
     assert.equal(first.status, 1);
-    assert.match(first.stderr, /error: could not download http:\S+ in 1 attempt\(s\); the .* received are kept in \S+\.part: run again to resume/);
+    assert.match(first.stderr, /truefilm: could not download http:\S+ in 1 attempt\(s\); the .* received are kept in \S+\.part: run again to resume/);
     const partSize = (await stat(path.join(dataDir, 'enwiki-20250201-abstract.xml.gz.part'))).size;
     assert.ok(partSize > 0 && partSize <= cutAt);
     assert.deepEqual(await files(), ['enwiki-20250201-abstract.xml.gz.part'], 'nothing looks complete');
@@ -192,7 +192,7 @@ describe('data_download.sh abstracts', () => {
   test('404: a clear message with the URL and where else to look, and no file', async () => {
     const r = await runScript(['--source', 'abstracts'], env());
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`error: not found \\(HTTP 404\\): ${server.url(DUMP_PATH).replace(/[.]/g, '\\.')}`));
+    assert.match(r.stderr, new RegExp(`truefilm: not found \\(HTTP 404\\): ${server.url(DUMP_PATH).replace(/[.]/g, '\\.')}`));
     assert.match(r.stderr, /mirror/);
     assert.match(r.stderr, /T382069/);
     assert.deepEqual(await files(), []);
@@ -202,7 +202,7 @@ describe('data_download.sh abstracts', () => {
     const url = `http://127.0.0.1:${await closedPort()}${DUMP_PATH}`;
     const r = await runScript(['--source', 'abstracts'], env({ ABSTRACTS_URL: url }));
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`error: cannot reach ${url.replace(/[.]/g, '\\.')}: .*Check the address and the network, then run again`));
+    assert.match(r.stderr, new RegExp(`truefilm: cannot reach ${url.replace(/[.]/g, '\\.')}: .*Check the address and the network, then run again`));
     assert.deepEqual(await files(), []);
   });
 
@@ -320,7 +320,7 @@ describe('data_download.sh cirrus', () => {
       assert.ok((await readFile(path.join(cirrusDir(MID), shardName(MID, i)))).equals(body), `${shardName(MID, i)} is the file served, still bzip2`);
       const gets = server.seen(shardPath(MID, i), 'GET');
       assert.equal(gets.length, 1);
-      assert.match(gets[0]!.userAgent ?? '', /^truefilm-data-download\//);
+      assert.match(gets[0]!.userAgent ?? '', /^TrueFilm\//);
     }
     assert.match(await readFile(path.join(cirrusDir(MID), '.source'), 'utf8'), new RegExp(`^url=http:\\S+/${MID}/index_name%3Denwiki_content/$`, 'm'));
 
@@ -363,7 +363,7 @@ describe('data_download.sh cirrus', () => {
 
     const first = await runScript(['--source', 'cirrus'], cirrusEnv({ DOWNLOAD_TRIES: '1' }));
     assert.equal(first.status, 1);
-    assert.match(first.stderr, /error: could not download http:\S+-00001\.json\.bz2 in 1 attempt\(s\); the .* received are kept in \S+\.part: run again to resume/);
+    assert.match(first.stderr, /truefilm: could not download http:\S+-00001\.json\.bz2 in 1 attempt\(s\); the .* received are kept in \S+\.part: run again to resume/);
     assert.doesNotMatch(first.stdout, /--abstracts/, 'no arguments for an incomplete dump');
     assert.deepEqual(await readdir(path.join(dataDir, 'cirrus')), [`${MID}.part`], 'nothing looks complete');
     const work = path.join(dataDir, 'cirrus', `${MID}.part`);
@@ -436,7 +436,7 @@ describe('data_download.sh cirrus', () => {
     for (const date of [NEW, MID]) {
       assert.match(none.stdout, new RegExp(`skipping ${date}: it holds no enwiki content dump \\(neither index_name=enwiki_content/ nor enwiki-${date}-cirrussearch-content\\.json\\.gz\\)`));
     }
-    assert.match(none.stderr, /error: no complete enwiki content dump at http:\S+\/other\/cirrus_search_index\/ \(looked at 2 date\(s\), see above\)/);
+    assert.match(none.stderr, /truefilm: no complete enwiki content dump at http:\S+\/other\/cirrus_search_index\/ \(looked at 2 date\(s\), see above\)/);
     assert.deepEqual(await files(), []);
 
     // a complete enwiki_content directory whose files are not named as expected
@@ -449,7 +449,7 @@ describe('data_download.sh cirrus', () => {
     assert.equal(renamed.status, 1);
     assert.match(
       renamed.stderr,
-      new RegExp(`error: http:\\S+/${MID}/index_name%3Denwiki_content/ is marked complete \\(_SUCCESS\\) but lists no enwiki content shard \\(enwiki_content-${MID}-NNNNN\\.json\\.bz2 or \\.json\\.gz\\): the layout of the dumps has changed`),
+      new RegExp(`truefilm: http:\\S+/${MID}/index_name%3Denwiki_content/ is marked complete \\(_SUCCESS\\) but lists no enwiki content shard \\(enwiki_content-${MID}-NNNNN\\.json\\.bz2 or \\.json\\.gz\\): the layout of the dumps has changed`),
     );
     assert.deepEqual(server.seen(`${ROOT_PATH}${indexDir(MID)}part-00000.json.bz2`), []);
     assert.deepEqual(await files(), []);
@@ -534,8 +534,8 @@ describe('data_download.sh cirrus', () => {
 
     const nothing = await runScript(['--source', 'cirrus'], env({ CIRRUS_BASE_URL: unreachable, DOWNLOAD_TRIES: '2' }));
     assert.equal(nothing.status, 1);
-    assert.match(nothing.stderr, /could not fetch http:\S+ \(.*\): trying again/);
-    assert.match(nothing.stderr, new RegExp(`error: cannot list the CirrusSearch dumps at ${unreachable.replace(/\./g, '\\.')}: .*Check the address \\(CIRRUS_BASE_URL\\) and the network`));
+    assert.doesNotMatch(nothing.stderr, /trying again/, 'a refused connection is not asked again (the retry policy of src/http/retry.ts)');
+    assert.match(nothing.stderr, new RegExp(`truefilm: cannot list the CirrusSearch dumps at ${unreachable.replace(/\./g, '\\.')}: .*Check the address \\(CIRRUS_BASE_URL\\) and the network`));
     assert.deepEqual(await files(), []);
 
     publishTree(server, ROOT_PATH, tree());
