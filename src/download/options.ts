@@ -102,7 +102,8 @@ export function parseDownloadArgs(args: string[], env: Env, context: ParseContex
   return {
     command: 'download',
     sources,
-    dataDir: values.get('--data-dir')?.at(-1) ?? env.TRUEFILM_DATA_DIR ?? context.defaultDataDir,
+    // an empty TRUEFILM_DATA_DIR (compose passes unset variables as empty) means the default
+    dataDir: values.get('--data-dir')?.at(-1) || env.TRUEFILM_DATA_DIR || context.defaultDataDir,
     force: switches.has('--force'),
     keepGz: switches.has('--keep-gz'),
     contact: context.contactOf(contactFlag, values.get('--contact')?.at(-1) ?? env.TRUEFILM_CONTACT),
