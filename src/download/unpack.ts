@@ -4,7 +4,7 @@
  * (Kaggle hands the CSV out zipped). No tool outside Node is needed.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createInflateRaw } from 'node:zlib';
@@ -111,7 +111,7 @@ interface ZipMember {
 }
 
 /** The members listed in a zip archive's central directory. */
-async function zipMembers(handle: import('node:fs/promises').FileHandle, fileSize: number): Promise<ZipMember[]> {
+async function zipMembers(handle: FileHandle, fileSize: number): Promise<ZipMember[]> {
   // the end-of-central-directory record: 22 bytes, after a comment of up to 64 KiB
   const tailSize = Math.min(fileSize, 22 + 0xffff);
   const tail = Buffer.alloc(tailSize);
@@ -176,6 +176,11 @@ export async function unzipMember(zip: string, wanted: string, out: string): Pro
     throw unpackError(err);
   } finally {
     await handle.close();
+  }
+  if (member.compressedSize === 0) {
+    if (member.size !== 0) throw new UnpackError(`${member.name} in the archive is damaged (no data)`, false);
+    await writeFile(out, '');
+    return;
   }
   const source = createReadStream(zip, { start: dataStart, end: dataStart + member.compressedSize - 1, highWaterMark: CHUNK });
   const check = zipCheck(member.crc, member.size, member.name);

@@ -48,7 +48,7 @@ export const TRANSFER_DEFAULTS = {
   backoffMs: 1_000,
   maxBackoffMs: 5 * 60_000,
   maxRetryAfterMs: 15 * 60_000,
-  /** what curl's --speed-time 120 allowed the script */
+  /** a stalled transfer: two minutes without a byte */
   idleTimeoutMs: 120_000,
 } as const;
 
