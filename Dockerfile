@@ -20,11 +20,12 @@
 # (node:20.20.2-bookworm-slim@sha256:...) where reproducibility matters.
 
 FROM node:20.20.2-bookworm-slim AS base
-# curl, pigz, unzip: data_download.sh; tini: PID 1, forwards signals and reaps
-# what `docker exec` leaves behind. Debian package versions are left to the
-# pinned image's release (bookworm), which only takes security fixes.
+# lbzip2, bzip2: the pipeline reads .bz2 dumps through them (src/scan/decompress.ts;
+# downloads need nothing else: `truefilm download` is Node); tini: PID 1, forwards
+# signals and reaps what `docker exec` leaves behind. Debian package versions are
+# left to the pinned image's release (bookworm), which only takes security fixes.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bzip2 ca-certificates curl lbzip2 pigz tini unzip \
+ && apt-get install -y --no-install-recommends bzip2 ca-certificates lbzip2 tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 RUN chown node:node /app

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DOWNLOAD_HELP, parseDownloadArgs, type DownloadConfig } from './download/options.js';
 import { TrueFilmError } from './errors.js';
 import { formatCount } from './format.js';
 
@@ -24,7 +25,8 @@ export const DEFAULTS = {
   dashboardHost: '127.0.0.1',
 } as const;
 
-export type Command = 'run' | 'demo' | 'db' | 'dashboard';
+export type Command = 'run' | 'demo' | 'db' | 'dashboard' | 'download';
+export type { DownloadConfig };
 
 /** The bundled sample (data/sample of the installed package, wherever the command runs from): what `truefilm demo` reads. */
 export const SAMPLE = {
@@ -77,7 +79,7 @@ export interface DemoConfig {
   run: RunConfig;
 }
 
-export type Config = RunConfig | DemoConfig | DbConfig | DashboardConfig | { command: 'help'; text: string } | { command: 'version' };
+export type Config = RunConfig | DemoConfig | DbConfig | DashboardConfig | DownloadConfig | { command: 'help'; text: string } | { command: 'version' };
 
 const RUN_OPTIONS = {
   metadata: { type: 'string' },
@@ -123,6 +125,8 @@ Usage:
   truefilm demo [options]       run it on the bundled sample (npm run demo)
   truefilm dashboard [options]  serve the web dashboard (http://127.0.0.1:8502/)
   truefilm db [options]         start the embedded PostgreSQL and print its URL until Ctrl-C
+  truefilm download [options]   fetch the movies CSV (and a dump) into the data directory
+                                (./data_download.sh runs it)
 
   truefilm <command> --help     the options of a command
   truefilm --version
@@ -229,6 +233,7 @@ Exit status: 130/143 stopped by Ctrl-C/SIGTERM; 1 it could not start (the messag
 says why); 2 bad usage. A request the database does not answer within
 TRUEFILM_DB_TIMEOUT seconds (at most 20) gets a 503.
 `,
+  download: DOWNLOAD_HELP,
 };
 
 type Env = Record<string, string | undefined>;
@@ -309,13 +314,13 @@ export function parseCommandLine(argv: string[], env: Env = process.env): Config
   let command: Command = 'run';
   let args = argv;
   const first = argv[0];
-  if (first === 'run' || first === 'demo' || first === 'db' || first === 'dashboard') {
+  if (first === 'run' || first === 'demo' || first === 'db' || first === 'dashboard' || first === 'download') {
     command = first;
     args = argv.slice(1);
   } else if (first === 'help') {
     return { command: 'help', text: HELP.main };
   } else if (first !== undefined && !first.startsWith('-')) {
-    throw new TrueFilmError('USAGE', `unknown command ${JSON.stringify(first)}`, { hint: 'Commands: run, demo, dashboard, db. See: truefilm --help' });
+    throw new TrueFilmError('USAGE', `unknown command ${JSON.stringify(first)}`, { hint: 'Commands: run, demo, dashboard, db, download. See: truefilm --help' });
   }
   if (args.includes('--version') || args.includes('-v')) return { command: 'version' };
   if (args.includes('--help') || args.includes('-h')) {
@@ -333,6 +338,12 @@ export function parseCommandLine(argv: string[], env: Env = process.env): Config
       showPassword: values['show-password'] ?? false,
       port: port === undefined ? null : portNumber(problems, '--port', port, 0),
     };
+    problems.throwIfAny(command);
+    return config;
+  }
+
+  if (command === 'download') {
+    const config = parseDownloadArgs(args, env, { problems, contactOf: (flag, text) => contactOf(problems, flag, text), defaultDataDir: DEFAULTS.dataDir });
     problems.throwIfAny(command);
     return config;
   }

@@ -39,6 +39,14 @@ export type ErrorCode =
   | 'HTTP_BAD_RESPONSE'
   | 'HTTP_UNREACHABLE'
   | 'HTTP_TIMEOUT'
+  // downloads (truefilm download)
+  | 'DOWNLOAD_CHECKSUM'
+  | 'DOWNLOAD_NO_SPACE'
+  | 'DOWNLOAD_FAILED'
+  | 'DOWNLOAD_BAD_FILE'
+  | 'DOWNLOAD_SOURCE'
+  | 'DOWNLOAD_CONFLICT'
+  | 'DOWNLOAD_TOOL'
   // dashboard
   | 'DASHBOARD_BAD_REQUEST'
   | 'DASHBOARD_LISTEN'

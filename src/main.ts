@@ -17,28 +17,47 @@ const SIGNAL_STATUS: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
  */
 const STOP_DEADLINE_MS = 4000;
 
+/** What stopping means for a command, in the words said at each step of it. */
+interface StopWords {
+  /** on the first signal: "<signal> received: <stopping>; press Ctrl-C again..." */
+  stopping: string;
+  /** once stopped: "stopped by <signal>; <stopped>." */
+  stopped: string;
+  /** when the command did not wind down in time: "stopped by <signal> <abandoned>." */
+  abandoned: string;
+}
+
+const LOAD_STOP: StopWords = {
+  stopping: 'stopping',
+  stopped: 'the previous load, if any, is untouched',
+  abandoned: 'without waiting any longer for the database to let go; nothing partial was committed, and the previous load, if any, is untouched',
+};
+
+const DOWNLOAD_STOP: StopWords = {
+  stopping: 'stopping (partial downloads are kept as .part files)',
+  stopped: 'partial downloads are kept as .part files: run it again to resume',
+  abandoned: 'without waiting any longer; partial downloads are kept as .part files: run it again to resume',
+};
+
 /**
  * Aborts `controller` on the first SIGINT/SIGTERM; a second one exits at once.
  * `current()` gives the command's Ui (its progress bars) and what stopping means for it.
  */
-function trapSignals(controller: AbortController, current: () => { ui: Ui; stopping: string }): { signal: () => string | null } {
+function trapSignals(controller: AbortController, current: () => { ui: Ui; words: StopWords }): { signal: () => string | null } {
   let received: string | null = null;
   for (const name of Object.keys(SIGNAL_STATUS)) {
     process.on(name, () => {
-      const { ui, stopping } = current();
+      const { ui, words } = current();
       if (received !== null) {
         ui.close();
         process.exit(SIGNAL_STATUS[name]);
       }
       received = name;
-      ui.warn(`${name} received: ${stopping}; press Ctrl-C again to quit at once`);
+      ui.warn(`${name} received: ${words.stopping}; press Ctrl-C again to quit at once`);
       controller.abort(new TrueFilmError('INTERRUPTED', `stopped by ${name}`));
       setTimeout(() => {
         ui.close();
-        process.stderr.write(
-          `truefilm: stopped by ${name} without waiting any longer for the database to let go; ` +
-            'nothing partial was committed, and the previous load, if any, is untouched.\n',
-        );
+        process.stderr.write(`truefilm: stopped by ${name} ${words.abandoned}.\n`);
         process.exit(SIGNAL_STATUS[name]);
       }, STOP_DEADLINE_MS).unref();
     });
@@ -96,9 +115,9 @@ async function commandDb(config: DbConfig, ui: Ui, signal: AbortSignal): Promise
 
 export async function main(argv: string[]): Promise<number> {
   let ui: Ui = createUi({ progress: false });
-  let stopping = 'stopping';
+  let words: StopWords = LOAD_STOP;
   const controller = new AbortController();
-  const signals = trapSignals(controller, () => ({ ui, stopping }));
+  const signals = trapSignals(controller, () => ({ ui, words }));
   try {
     const config = parseCommandLine(argv);
     switch (config.command) {
@@ -110,12 +129,12 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'run':
         ui = createUi({ progress: config.progress });
-        stopping = 'stopping (nothing partial is loaded; the previous load stays)';
+        words = { ...LOAD_STOP, stopping: 'stopping (nothing partial is loaded; the previous load stays)' };
         await commandRun(config, ui, controller.signal);
         break;
       case 'demo': {
         ui = createUi({ progress: config.run.progress });
-        stopping = 'stopping (nothing partial is loaded; the previous load stays)';
+        words = { ...LOAD_STOP, stopping: 'stopping (nothing partial is loaded; the previous load stays)' };
         const { planDemo } = await import('./demo.js');
         const plan = await planDemo(config.run);
         await commandRun(plan.run, ui, controller.signal);
@@ -125,6 +144,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'db':
         await commandDb(config, ui, controller.signal);
         break;
+      case 'download': {
+        ui = createUi({ progress: config.progress });
+        words = DOWNLOAD_STOP;
+        const { commandDownload } = await import('./download/command.js');
+        await commandDownload(config, ui, controller.signal);
+        break;
+      }
       case 'dashboard': {
         const { commandDashboard } = await import('./dashboard/command.js');
         await commandDashboard(config, ui, controller.signal);
@@ -138,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
     ui.close();
     const received = signals.signal();
     if (received) {
-      process.stderr.write(`truefilm: stopped by ${received}; the previous load, if any, is untouched.\n`);
+      process.stderr.write(`truefilm: stopped by ${received}; ${words.stopped}.\n`);
       return SIGNAL_STATUS[received]!;
     }
     process.stderr.write(`truefilm: ${maskUrl(describeError(err))}\n`);

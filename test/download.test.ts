@@ -1,19 +1,21 @@
 /**
- * data_download.sh, run for real against a real HTTP server on 127.0.0.1:
- * download, resume, checksums, 404, disk space, work already done, the movies
- * CSV, and the CirrusSearch dump found through its index pages. Every run writes into a temporary directory, never the repo's data/.
+ * data_download.sh and `truefilm download` (which the script runs), for real
+ * against a real HTTP server on 127.0.0.1: download, resume, checksums, 404,
+ * 429 and Retry-After, redirects, Ctrl-C, disk space, work already done, the
+ * movies CSV, and the CirrusSearch dump found through its index pages. Every
+ * run writes into a temporary directory, never the repo's data/.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { FileServer, SCRIPT, bzip2, hashOf, makeAbstractDump, makeCirrusShard, publishTree, runScript } from './helpers/download.js';
 import type { SeenRequest, ServedFile } from './helpers/download.js';
-import { SAMPLE } from './helpers/cli.js';
+import { SAMPLE, runCli } from './helpers/cli.js';
 import { closedPort } from './helpers/recorder.js';
 
 const DUMP_PATH = '/enwiki/20250201/enwiki-20250201-abstract.xml.gz';
@@ -54,10 +56,10 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
   return { HOME: home, TMPDIR: tmpDir, TRUEFILM_DATA_DIR: dataDir, ABSTRACTS_URL: server.url(DUMP_PATH), ...extra };
 }
 
-/** The data directory's files, less the lock file the script keeps there. */
+/** The data directory's files, less the lock file a download holds there while it runs. */
 async function files(): Promise<string[]> {
   if (!existsSync(dataDir)) return [];
-  return (await readdir(dataDir)).filter((f) => f !== '.data_download.lock').sort();
+  return (await readdir(dataDir)).filter((f) => f !== '.download.lock').sort();
 }
 
 async function assertNoTempLeft(): Promise<void> {
@@ -81,7 +83,7 @@ describe('data_download.sh abstracts', () => {
     const gets = server.seen(DUMP_PATH, 'GET');
     assert.equal(gets.length, 1);
     assert.equal(gets[0]!.range, undefined, 'a fresh download asks for the whole file');
-    assert.equal(gets[0]!.userAgent, 'truefilm-data-download/0.1.0 (film-desk@example.org) curl', "a descriptive User-Agent with the user's contact");
+    assert.match(gets[0]!.userAgent ?? '', /^TrueFilm\/\d+\.\d+\.\d+ \(film-desk@example\.org\) undici$/, "the program's User-Agent, with the user's contact");
     await assertNoTempLeft();
   });
 
@@ -138,7 +140,7 @@ describe('data_download.sh abstracts', () => {
     serveDump({ cuts: 1, cutAt });
     const first = await runScript(['--source', 'abstracts'], env({ DOWNLOAD_TRIES: '1' }));
     assert.equal(first.status, 1);
-    assert.match(first.stderr, /error: could not download http:\S+ in 1 attempt\(s\); the .* received are kept in \S+\.part: run again to resume/);
+    assert.match(first.stderr, /truefilm: could not download http:\S+ in 1 attempt\(s\); the .* received are kept in \S+\.part: run again to resume/);
     const partSize = (await stat(path.join(dataDir, 'enwiki-20250201-abstract.xml.gz.part'))).size;
     assert.ok(partSize > 0 && partSize <= cutAt);
     assert.deepEqual(await files(), ['enwiki-20250201-abstract.xml.gz.part'], 'nothing looks complete');
@@ -192,7 +194,7 @@ describe('data_download.sh abstracts', () => {
   test('404: a clear message with the URL and where else to look, and no file', async () => {
     const r = await runScript(['--source', 'abstracts'], env());
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`error: not found \\(HTTP 404\\): ${server.url(DUMP_PATH).replace(/[.]/g, '\\.')}`));
+    assert.match(r.stderr, new RegExp(`truefilm: not found \\(HTTP 404\\): ${server.url(DUMP_PATH).replace(/[.]/g, '\\.')}`));
     assert.match(r.stderr, /mirror/);
     assert.match(r.stderr, /T382069/);
     assert.deepEqual(await files(), []);
@@ -202,7 +204,7 @@ describe('data_download.sh abstracts', () => {
     const url = `http://127.0.0.1:${await closedPort()}${DUMP_PATH}`;
     const r = await runScript(['--source', 'abstracts'], env({ ABSTRACTS_URL: url }));
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`error: cannot reach ${url.replace(/[.]/g, '\\.')}: .*Check the address and the network, then run again`));
+    assert.match(r.stderr, new RegExp(`truefilm: cannot reach ${url.replace(/[.]/g, '\\.')}: .*Check the address and the network, then run again`));
     assert.deepEqual(await files(), []);
   });
 
@@ -320,7 +322,7 @@ describe('data_download.sh cirrus', () => {
       assert.ok((await readFile(path.join(cirrusDir(MID), shardName(MID, i)))).equals(body), `${shardName(MID, i)} is the file served, still bzip2`);
       const gets = server.seen(shardPath(MID, i), 'GET');
       assert.equal(gets.length, 1);
-      assert.match(gets[0]!.userAgent ?? '', /^truefilm-data-download\//);
+      assert.match(gets[0]!.userAgent ?? '', /^TrueFilm\//);
     }
     assert.match(await readFile(path.join(cirrusDir(MID), '.source'), 'utf8'), new RegExp(`^url=http:\\S+/${MID}/index_name%3Denwiki_content/$`, 'm'));
 
@@ -363,7 +365,7 @@ describe('data_download.sh cirrus', () => {
 
     const first = await runScript(['--source', 'cirrus'], cirrusEnv({ DOWNLOAD_TRIES: '1' }));
     assert.equal(first.status, 1);
-    assert.match(first.stderr, /error: could not download http:\S+-00001\.json\.bz2 in 1 attempt\(s\); the .* received are kept in \S+\.part: run again to resume/);
+    assert.match(first.stderr, /truefilm: could not download http:\S+-00001\.json\.bz2 in 1 attempt\(s\); the .* received are kept in \S+\.part: run again to resume/);
     assert.doesNotMatch(first.stdout, /--abstracts/, 'no arguments for an incomplete dump');
     assert.deepEqual(await readdir(path.join(dataDir, 'cirrus')), [`${MID}.part`], 'nothing looks complete');
     const work = path.join(dataDir, 'cirrus', `${MID}.part`);
@@ -436,7 +438,7 @@ describe('data_download.sh cirrus', () => {
     for (const date of [NEW, MID]) {
       assert.match(none.stdout, new RegExp(`skipping ${date}: it holds no enwiki content dump \\(neither index_name=enwiki_content/ nor enwiki-${date}-cirrussearch-content\\.json\\.gz\\)`));
     }
-    assert.match(none.stderr, /error: no complete enwiki content dump at http:\S+\/other\/cirrus_search_index\/ \(looked at 2 date\(s\), see above\)/);
+    assert.match(none.stderr, /truefilm: no complete enwiki content dump at http:\S+\/other\/cirrus_search_index\/ \(looked at 2 date\(s\), see above\)/);
     assert.deepEqual(await files(), []);
 
     // a complete enwiki_content directory whose files are not named as expected
@@ -449,7 +451,7 @@ describe('data_download.sh cirrus', () => {
     assert.equal(renamed.status, 1);
     assert.match(
       renamed.stderr,
-      new RegExp(`error: http:\\S+/${MID}/index_name%3Denwiki_content/ is marked complete \\(_SUCCESS\\) but lists no enwiki content shard \\(enwiki_content-${MID}-NNNNN\\.json\\.bz2 or \\.json\\.gz\\): the layout of the dumps has changed`),
+      new RegExp(`truefilm: http:\\S+/${MID}/index_name%3Denwiki_content/ is marked complete \\(_SUCCESS\\) but lists no enwiki content shard \\(enwiki_content-${MID}-NNNNN\\.json\\.bz2 or \\.json\\.gz\\): the layout of the dumps has changed`),
     );
     assert.deepEqual(server.seen(`${ROOT_PATH}${indexDir(MID)}part-00000.json.bz2`), []);
     assert.deepEqual(await files(), []);
@@ -534,8 +536,8 @@ describe('data_download.sh cirrus', () => {
 
     const nothing = await runScript(['--source', 'cirrus'], env({ CIRRUS_BASE_URL: unreachable, DOWNLOAD_TRIES: '2' }));
     assert.equal(nothing.status, 1);
-    assert.match(nothing.stderr, /could not fetch http:\S+ \(.*\): trying again/);
-    assert.match(nothing.stderr, new RegExp(`error: cannot list the CirrusSearch dumps at ${unreachable.replace(/\./g, '\\.')}: .*Check the address \\(CIRRUS_BASE_URL\\) and the network`));
+    assert.doesNotMatch(nothing.stderr, /trying again/, 'a refused connection is not asked again (the retry policy of src/http/retry.ts)');
+    assert.match(nothing.stderr, new RegExp(`truefilm: cannot list the CirrusSearch dumps at ${unreachable.replace(/\./g, '\\.')}: .*Check the address \\(CIRRUS_BASE_URL\\) and the network`));
     assert.deepEqual(await files(), []);
 
     publishTree(server, ROOT_PATH, tree());
@@ -684,5 +686,105 @@ describe('data_download.sh usage', () => {
 
   test('is executable (docker exec backend ./data_download.sh)', async () => {
     assert.ok(((await stat(SCRIPT)).mode & 0o111) !== 0);
+  });
+});
+
+describe('truefilm download (what data_download.sh runs)', () => {
+  const RAW_PATH = '/files/enwiki-20250201-abstract.xml';
+  /** an uncompressed dump of a few MB: large enough to span several 1 MiB writes */
+  const RAW = makeAbstractDump(20_000, 5);
+
+  test('node dist/main.js download is the same command: its --help, its usage errors, a download; truefilm --help names it', async () => {
+    const help = await runCli(['download', '--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /--source NAME/);
+    assert.match(help.stdout, /DOWNLOAD_RETRY_DELAY/);
+    assert.match((await runCli(['--help'])).stdout, /truefilm download/);
+
+    const bad = await runCli(['download', '--source', 'torrent', '--frobnicate'], { env: { HOME: home } });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /unknown option "--frobnicate"\n--source must be one of: abstracts cirrus metadata; got "torrent"/, 'every problem, in one go');
+
+    const csv = await readFile(path.join(SAMPLE, 'movies_metadata.csv'));
+    server.files.set('/files/movies_metadata.csv', { body: csv });
+    const r = await runCli(['download', '--data-dir', dataDir, '--contact', 'film-desk@example.org'], {
+      env: { HOME: home, METADATA_URL: server.url('/files/movies_metadata.csv') },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok((await readFile(path.join(dataDir, 'movies_metadata.csv'))).equals(csv));
+    assert.match(server.seen('/files/movies_metadata.csv', 'GET')[0]!.userAgent ?? '', /\(film-desk@example\.org\)/);
+  });
+
+  test('HTTP 429 and 503 with Retry-After: the size and the file are asked again only after the time the server asked for', async () => {
+    server.files.set(RAW_PATH, {
+      body: RAW,
+      throttle: [
+        { method: 'HEAD', status: 429, times: 1, retryAfter: '1' },
+        { method: 'GET', status: 503, times: 1, retryAfter: '1' },
+      ],
+    });
+    const r = await runScript(['--source', 'abstracts'], env({ ABSTRACTS_URL: server.url(RAW_PATH), ABSTRACTS_CHECKSUM: hashOf('sha256', RAW) }));
+    assert.equal(r.status, 0, r.stderr);
+    for (const method of ['HEAD', 'GET']) {
+      const asked = server.seen(RAW_PATH, method);
+      assert.equal(asked.length, 2, `${method}: once throttled, once answered`);
+      assert.ok(asked[1]!.at - asked[0]!.at >= 1000, `${method}: asked again after ${asked[1]!.at - asked[0]!.at} ms, not before the 1 s asked for`);
+    }
+    assert.match(r.stderr, /the server answered HTTP 503 Service Unavailable for enwiki-20250201-abstract\.xml: trying again in 1\.0 s/);
+    assert.ok((await readFile(path.join(dataDir, XML_NAME))).equals(RAW));
+  });
+
+  test('a redirect to a storage host is followed, with the User-Agent, and a cut transfer resumes there with Range', async () => {
+    const STORE = '/storage/ia800/enwiki-20250201-abstract.xml.gz';
+    server.files.set(DUMP_PATH, { body: GZ, redirect: server.url(STORE) });
+    server.files.set(STORE, { body: GZ, cuts: 1, cutAt: 150_000 });
+    const r = await runScript(['--source', 'abstracts'], env({ ABSTRACTS_CHECKSUM: hashOf('md5', GZ), TRUEFILM_CONTACT: 'film-desk@example.org' }));
+    assert.equal(r.status, 0, r.stderr);
+    const gets = server.seen(STORE, 'GET');
+    assert.equal(gets.length, 2);
+    assert.equal(gets[1]!.range, `bytes=${gets[0]!.bytes}-`, 'resumed where the cut left it');
+    for (const g of gets) assert.match(g.userAgent ?? '', /^TrueFilm\/\S+ \(film-desk@example\.org\) undici$/);
+    assert.ok((await readFile(path.join(dataDir, XML_NAME))).equals(XML));
+  });
+
+  test('Ctrl-C during a transfer: exit 130, the bytes received kept in the .part, and the next run resumes from there and verifies the whole file', async () => {
+    const held = 3 << 20;
+    assert.ok(RAW.length > held, `the dump is larger than what is held (${RAW.length} bytes)`);
+    server.files.set(RAW_PATH, { body: RAW, hold: true, cutAt: held });
+    const part = path.join(dataDir, `${XML_NAME}.download.part`);
+    const first = await runCli(['download', '--source', 'abstracts', '--no-progress'], {
+      env: { HOME: home, TRUEFILM_DATA_DIR: dataDir, ABSTRACTS_URL: server.url(RAW_PATH), ABSTRACTS_CHECKSUM: hashOf('sha256', RAW) },
+      onSpawn: (child) => {
+        // the first 1 MiB write shows the transfer under way
+        const poll = (): void => {
+          stat(part).then(
+            (s) => (s.size > 0 ? child.kill('SIGINT') : setImmediate(poll)),
+            () => setImmediate(poll),
+          );
+        };
+        poll();
+      },
+    });
+    assert.equal(first.status, 130, first.stderr);
+    assert.match(first.stderr, /stopped by SIGINT; partial downloads are kept as \.part files: run it again to resume/);
+    const kept = (await stat(part)).size;
+    assert.ok(kept >= 1 << 20 && kept <= held, `kept ${kept} bytes: at least the first write, at most what was sent`);
+
+    server.files.set(RAW_PATH, { body: RAW });
+    const second = await runScript(['--source', 'abstracts'], env({ ABSTRACTS_URL: server.url(RAW_PATH), ABSTRACTS_CHECKSUM: hashOf('sha256', RAW) }));
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(server.seen(RAW_PATH, 'GET').at(-1)!.range, `bytes=${kept}-`);
+    assert.match(second.stdout, /checksum ok/, 'the digest covers the bytes of both runs');
+    assert.ok((await readFile(path.join(dataDir, XML_NAME))).equals(RAW));
+    assert.deepEqual(await files(), [`.${XML_NAME}.source`, XML_NAME]);
+  });
+
+  test('data_download.sh without a built program says how to build it', async () => {
+    const checkout = path.join(tmp, `checkout-${n}`);
+    await mkdir(checkout);
+    await copyFile(SCRIPT, path.join(checkout, 'data_download.sh'));
+    const r = spawnSync('bash', [path.join(checkout, 'data_download.sh'), '--help'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /dist\/main\.js is missing: build the program first \(npm ci && npm run build\)/);
   });
 });

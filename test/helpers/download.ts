@@ -1,8 +1,9 @@
 /**
- * What the data_download.sh tests need: a real HTTP file server on 127.0.0.1
- * (HEAD, byte ranges, a transfer cut off half-way, 404, directory listings in
- * nginx's autoindex format), a generated abstract dump and CirrusSearch dump
- * files, and a runner for the script with a clean environment.
+ * What the download tests need: a real HTTP file server on 127.0.0.1 (HEAD,
+ * byte ranges, a transfer cut off half-way or held open, 404, 429/503 with
+ * Retry-After, redirects, directory listings in nginx's autoindex format), a
+ * generated abstract dump and CirrusSearch dump files, and a runner for
+ * data_download.sh with a clean environment.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -24,6 +25,12 @@ export interface ServedFile {
   contentType?: string;
   /** the Content-Length a HEAD answers (default: the body's), to announce a huge file */
   headSize?: number;
+  /** after the first `cutAt` bytes of a GET, send nothing more and keep the connection open */
+  hold?: boolean;
+  /** answer the first `times` requests of `method` with `status` (and `retryAfter`, when given) */
+  throttle?: { method: 'GET' | 'HEAD'; status: number; times: number; retryAfter?: string }[];
+  /** answer 302 with this Location instead */
+  redirect?: string;
 }
 
 export interface SeenRequest {
@@ -34,6 +41,8 @@ export interface SeenRequest {
   status: number;
   /** body bytes written (for a cut transfer: those written before the cut) */
   bytes: number;
+  /** when it came (Date.now()) */
+  at: number;
 }
 
 export class FileServer {
@@ -80,6 +89,7 @@ export class FileServer {
       userAgent: req.headers['user-agent'],
       status: 0,
       bytes: 0,
+      at: Date.now(),
     };
     this.requests.push(seen);
     req.resume();
@@ -87,6 +97,18 @@ export class FileServer {
     if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) {
       seen.status = file ? 405 : 404;
       res.writeHead(seen.status, { 'content-type': 'text/plain' }).end(file ? 'method not allowed\n' : 'not found\n');
+      return;
+    }
+    const throttle = file.throttle?.find((t) => t.method === req.method && t.times > 0);
+    if (throttle) {
+      throttle.times--;
+      seen.status = throttle.status;
+      res.writeHead(throttle.status, { 'content-type': 'text/plain', ...(throttle.retryAfter ? { 'retry-after': throttle.retryAfter } : {}) }).end('try again later\n');
+      return;
+    }
+    if (file.redirect !== undefined) {
+      seen.status = 302;
+      res.writeHead(302, { location: file.redirect, 'content-type': 'text/plain' }).end('moved\n');
       return;
     }
     const size = file.body.length;
@@ -113,6 +135,12 @@ export class FileServer {
     res.writeHead(status, headers);
     if (req.method === 'HEAD') {
       res.end();
+      return;
+    }
+    if (file.hold && file.cutAt !== undefined && file.cutAt < body.length) {
+      const part = body.subarray(0, file.cutAt);
+      seen.bytes = part.length;
+      res.write(part); // and nothing more: the connection stays open until the client or close() ends it
       return;
     }
     if (file.cuts && file.cuts > 0 && file.cutAt !== undefined && file.cutAt < body.length) {

@@ -1,0 +1,18 @@
+/** Programs outside Node that a download may run or point the user to. */
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+
+/** The executable `name` on the PATH, or null (an executable regular file: an empty file bind-mounted over a tool does not count). */
+export function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      if (statSync(candidate).isFile() && statSync(candidate).size > 0) return candidate;
+    } catch {
+      // not there
+    }
+  }
+  return null;
+}
