@@ -15,7 +15,7 @@ import { readCache, writeCache, type CacheSpec } from '../cache.js';
 import { runWorkers } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
-import { keyFromUrl, WIKI_URL_PREFIX } from '../keys.js';
+import { isValidTitle, keyFromUrl, WIKI_URL_PREFIX } from '../keys.js';
 import type { ArticleRef, MoneyStatement, WikidataReport } from '../types.js';
 import type { Ui } from '../ui.js';
 
@@ -132,15 +132,36 @@ export function buildQuery(ids: string[]): string {
   ].join('\n');
 }
 
-/** Articles from URLs: deduplicated by key, sorted by key; non-article URLs dropped. */
-function articlesOf(urls: Iterable<string>): WikiArticle[] {
+/**
+ * Articles from URLs: deduplicated by key, sorted by key; non-article URLs
+ * dropped, and so are titles MediaWiki would refuse (a control character,
+ * `<>[]{}|`...): no page has one. They are counted in `refused`.
+ */
+function articlesOf(urls: Iterable<string>, refused: Refused): WikiArticle[] {
   const byKey = new Map<string, WikiArticle>();
   for (const url of urls) {
     if (!url.startsWith(WIKI_URL_PREFIX)) continue;
     const key = keyFromUrl(url);
-    if (key !== null && !byKey.has(key)) byKey.set(key, { key, url });
+    if (key === null || byKey.has(key)) continue;
+    if (isValidTitle(key)) {
+      byKey.set(key, { key, url });
+    } else {
+      refused.count++;
+      if (refused.samples.length < 3) refused.samples.push(key);
+    }
   }
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Article titles MediaWiki would refuse: how many, and the first few. */
+interface Refused {
+  count: number;
+  samples: string[];
+}
+
+/** A title as a warning shows it: quoted, control characters escaped (never sent raw to a terminal), cut short. */
+function shownTitle(key: string): string {
+  return JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}...` : key).replace(/[\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** What one batch says of each IMDb id asked. */
@@ -252,8 +273,17 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
   const report: WikidataReport = { status: options.offline ? 'offline' : 'ok', ids: ids.length, resolved: 0, requests: 0, retries: 0, cache_hits: 0 };
   const articles = new Map<string, WikiArticle[]>();
   const money = new Map<string, MoneyStatement[]>();
+  /** article titles MediaWiki would refuse: said once, at the end */
+  const refused: Refused = { count: 0, samples: [] };
   const finish = (): WikidataResult => {
     for (const list of articles.values()) if (list.length > 0) report.resolved++;
+    if (refused.count > 0) {
+      const shown = refused.samples.map(shownTitle).join(', ') + (refused.count > refused.samples.length ? ', ...' : '');
+      ui.warn(
+        `Wikidata named ${refused.count} English article${refused.count === 1 ? '' : 's'} whose title MediaWiki would refuse ` +
+          `(${shown}): no page has such a title, so none is taken for a film's page.`,
+      );
+    }
     return { articles, money, report };
   };
 
@@ -262,7 +292,7 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
   for (const id of ids) {
     const entry = cached.get(id);
     if (entry === undefined) continue;
-    hits.set(id, articlesOf(entry.articles));
+    hits.set(id, articlesOf(entry.articles, refused));
     money.set(id, entry.money);
   }
   for (const [id, list] of hits) articles.set(id, list);
@@ -298,7 +328,7 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
     const known = new Map<string, WikiArticle[]>();
     for (const [id, answer] of answers) {
       fetched.set(id, { ...answer, fetched: now });
-      known.set(id, articlesOf(answer.articles));
+      known.set(id, articlesOf(answer.articles, refused));
       money.set(id, answer.money);
     }
     return known;
