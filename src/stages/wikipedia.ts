@@ -318,7 +318,7 @@ function entriesOf(sent: readonly string[], part: QueryPart, cover: ExtractCover
       continue;
     }
     // a title MediaWiki would refuse (a control character...) is no page, whatever the answer says of it
-    if (!isValidTitle(at) || (part.pages.has(at) && !isValidTitle(part.pages.get(at)!.title))) {
+    if (!isValidTitle(at)) {
       out.set(title, { kind: 'missing', why: 'invalid: a title MediaWiki would refuse', fetched });
       continue;
     }

@@ -190,11 +190,14 @@ function resolve(world: World, title: string): { title: string; page: WikiPage }
     seen.add(to);
     at = to;
   }
-  const page = world.pages[at];
+  const page = refused(at) ? undefined : world.pages[at];
   return page === undefined || (page.ns ?? 0) !== 0 ? null : { title: at, page };
 }
 
 const FILM = /\bfilm\b/i;
+
+/** Whether MediaWiki would refuse `title` (a control character, `[`...): such a title is no page, in the dump or on the wiki. */
+const refused = (title: string): boolean => 'invalid' in normalizeLikeMediaWiki(title);
 
 // The year check, read from docs/wikipedia.md on its own: the phrase first, then whether a
 // sentence ended before it (src/stages/match.ts cuts the first sentence first).
@@ -247,8 +250,12 @@ export function expectedMatches(films: readonly Film[], world: World, options: O
   };
   return films.map((f): MatchRow => {
     const urls = options.wikidata && f.imdbId ? (world.sparql[f.imdbId] ?? []) : [];
-    if (urls.length > 0) {
-      const keys = urls.map((u) => decodeURIComponent(u.slice('https://en.wikipedia.org/wiki/'.length)).replace(/_/g, ' ')).sort();
+    // a title MediaWiki would refuse is no page: Wikidata naming one names nothing
+    const keys = urls
+      .map((u) => decodeURIComponent(u.slice('https://en.wikipedia.org/wiki/'.length)).replace(/_/g, ' '))
+      .filter((k) => !refused(k))
+      .sort();
+    if (keys.length > 0) {
       const held = keys.filter((k) => dump.has(k) || live(k) !== null);
       const key = (held.length > 0 ? held : keys)[0]!;
       return { filmId: f.id, method: 'wikidata', title: key, url: urlFromKey(key), ...abstractOf(key) };
@@ -257,6 +264,7 @@ export function expectedMatches(films: readonly Film[], world: World, options: O
     for (const T of new Set(titles)) {
       const candidates = [...(f.year !== null ? [`${T} (${f.year} film)`] : []), `${T} (film)`, T];
       for (const c of candidates) {
+        if (refused(c)) continue;
         const bare = c === T;
         const dated = c === `${T} (${f.year} film)`;
         const d = dump.get(c);
