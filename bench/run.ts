@@ -31,6 +31,13 @@
  * floor those requests set; `--no-online` skips it, `--only-online` runs
  * nothing else (the embedded PostgreSQL without a database URL).
  *
+ * Then what hostile endpoints and caches cost (bench/hostile.ts): the whole
+ * run's peak RSS and time, top 1000 online, against servers that send a gzip
+ * bomb, 500 MB bodies, bodies that never end, huge extracts, and beside caches
+ * of 500 MB and just under the 8 MiB limit; the goal is a peak RSS of at most
+ * 300 MB in every case; `--no-hostile` skips it, `--only-hostile` runs nothing
+ * else (the embedded PostgreSQL without a database URL).
+ *
  * Before all, the swap under load (bench/swap.ts): `wrk -c50` on the dashboard's
  * /api/films?limit=50 while 20 runs replace the load; the goal is 0 errors, 0
  * empty answers and 0 answers mixing two loads (Debian's wrk is installed when
@@ -39,6 +46,7 @@
  *   npm run bench -- [--size 1G] [--runs 5] [--no-sax] [--rss-size 4G] [--no-cirrus] [--no-bz2]
  *                    [--no-whole | --only-whole] [--whole-size 7G] [--database-url URL] [--iterparse-slice 512M | --iterparse-full]
  *                    [--no-online | --only-online] [--online-delay 150] [--no-swap | --only-swap] [--swaps 20]
+ *                    [--no-hostile | --only-hostile]
  *
  * Generated files stay in bench/data/ (git-ignored) and are reused.
  */
@@ -49,6 +57,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { textTable } from '../src/format.js';
 import { ensureDump, imdbOf, titleOf } from './generate.js';
+import { benchHostile, printHostile } from './hostile.js';
 import { benchOnline, printOnline } from './online.js';
 import { benchSwap, printSwap } from './swap.js';
 import { measureWholeRun, printWholeRun, type WholeResult } from './whole.js';
@@ -205,7 +214,8 @@ mkdirSync(DATA, { recursive: true });
 mkdirSync(RESULTS, { recursive: true });
 
 // ---- the swap under load: wrk on the dashboard while runs replace the load ----
-if (!process.argv.includes('--no-swap') && !process.argv.includes('--only-whole') && !process.argv.includes('--only-online')) {
+const onlyHostile = process.argv.includes('--only-hostile');
+if (!process.argv.includes('--no-swap') && !process.argv.includes('--only-whole') && !process.argv.includes('--only-online') && !onlyHostile) {
   const databaseUrl = flag('database-url', '');
   const swap = await benchSwap({ swaps: Number(flag('swaps', '20')), ...(databaseUrl ? { databaseUrl } : {}) });
   printSwap(swap);
@@ -217,7 +227,7 @@ if (!process.argv.includes('--no-swap') && !process.argv.includes('--only-whole'
 
 // ---- the whole run at real size ----
 let whole: WholeResult | null = null;
-if (!process.argv.includes('--no-whole') && !process.argv.includes('--only-online')) {
+if (!process.argv.includes('--no-whole') && !process.argv.includes('--only-online') && !onlyHostile) {
   const databaseUrl = flag('database-url', process.env.DATABASE_URL ?? '');
   if (!databaseUrl) {
     console.error('whole run skipped: it needs a local database made for it (--database-url URL or DATABASE_URL)');
@@ -243,7 +253,7 @@ if (!process.argv.includes('--no-whole') && !process.argv.includes('--only-onlin
 if (process.argv.includes('--only-whole')) process.exit(whole ? 0 : 1);
 
 // ---- online, no dump: the live wiki against servers answering after 150 ms ----
-if (!process.argv.includes('--no-online')) {
+if (!process.argv.includes('--no-online') && !onlyHostile) {
   const databaseUrl = flag('database-url', process.env.DATABASE_URL ?? '');
   const online = await benchOnline({ runs: Math.min(runs, 3), delayMs: Number(flag('online-delay', '150')), ...(databaseUrl ? { databaseUrl } : { embedded: true }) });
   printOnline(online);
@@ -252,6 +262,17 @@ if (!process.argv.includes('--no-online')) {
   console.log(`written: ${path.relative(process.cwd(), out)}`);
 }
 if (process.argv.includes('--only-online')) process.exit(0);
+
+// ---- hostile endpoints and caches: the whole run's peak RSS ----
+if (!process.argv.includes('--no-hostile')) {
+  const databaseUrl = flag('database-url', process.env.DATABASE_URL ?? '');
+  const hostile = await benchHostile(databaseUrl ? { databaseUrl } : { embedded: true });
+  printHostile(hostile);
+  const out = path.join(RESULTS, `hostile-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), load_average: os.loadavg()[0], goal_peak_rss_mb: 300, scenarios: hostile }, null, 2) + '\n');
+  console.log(`written: ${path.relative(process.cwd(), out)}`);
+  if (onlyHostile) process.exit(hostile.every((f) => f.exit === 0 && f.peakRssMb <= 300) ? 0 : 1);
+}
 
 const xml = path.join(DATA, `dump-${sizeLabel.toLowerCase()}-seed${SEED}.xml`);
 if (!existsSync(xml)) console.error(`generating ${path.basename(xml)} (once)...`);
