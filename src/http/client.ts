@@ -23,7 +23,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Agent } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { VERSION } from '../config.js';
 import { TrueFilmError, type ErrorCode } from '../errors.js';
 import { formatDuration } from '../format.js';
@@ -136,7 +136,7 @@ export interface HttpResponse {
   url: string;
   status: number;
   headers: IncomingHttpHeaders;
-  /** the whole body, as UTF-8 text */
+  /** the whole body, as UTF-8 text (an answer is at most `maxBodyBytes`: a larger one never reaches `read`) */
   body: string;
 }
 
@@ -368,6 +368,25 @@ export class HttpClient {
     }
   }
 
+  /**
+   * The body as text, read whatever the status (a pooled connection is
+   * reusable only then) and within bounds: an answer whole up to
+   * maxBodyBytes, an error status's first ERROR_BODY_BYTES. A body over the
+   * cap, or one that does not inflate, is a Failure; a network error throws.
+   */
+  private async bodyOf(res: Dispatcher.ResponseData, answer: boolean): Promise<Outcome<string>> {
+    try {
+      const limit = answer ? { limit: this.options.maxBodyBytes, over: 'fail' as const } : { limit: ERROR_BODY_BYTES, over: 'cut' as const };
+      return { ok: true, value: (await readBody(res.body, res.headers, limit)).toString('utf8') };
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        return { ok: false, failure: { code: 'HTTP_TOO_LARGE', message: `${err.message}; not asked again: the server would send the same`, retryable: false, retryAfterMs: null, cause: err } };
+      }
+      if (err instanceof BodyNotInflating) return { ok: false, failure: { code: 'HTTP_BAD_RESPONSE', message: err.message, retryable: true, retryAfterMs: null, cause: err } };
+      throw err;
+    }
+  }
+
   private async tryOnce<T>(req: HttpRequest, read: (res: HttpResponse) => T, attempt: number, budgetMs: number): Promise<Outcome<T>> {
     const timeoutMs = Math.max(1, Math.min(this.options.timeoutMs, budgetMs));
     const controller = new AbortController();
@@ -390,20 +409,11 @@ export class HttpClient {
         signal: controller.signal,
       });
       const status = res.statusCode;
-      const answer = (status >= 200 && status < 300) || req.readStatuses?.includes(status) === true;
-      // The body is read whatever the status (a pooled connection is reusable only then), within bounds.
-      let body: string;
-      try {
-        const limit = answer ? { limit: this.options.maxBodyBytes, over: 'fail' as const } : { limit: ERROR_BODY_BYTES, over: 'cut' as const };
-        body = (await readBody(res.body, res.headers, limit)).toString('utf8');
-      } catch (err) {
-        if (err instanceof BodyTooLarge) {
-          return { ok: false, failure: { code: 'HTTP_TOO_LARGE', message: `${err.message}; not asked again: the server would send the same`, retryable: false, retryAfterMs: null, cause: err } };
-        }
-        if (err instanceof BodyNotInflating) return { ok: false, failure: { code: 'HTTP_BAD_RESPONSE', message: err.message, retryable: true, retryAfterMs: null, cause: err } };
-        throw err;
-      }
-      if (answer) {
+      const isAnswer = (status >= 200 && status < 300) || req.readStatuses?.includes(status) === true;
+      const bodyRead = await this.bodyOf(res, isAnswer);
+      if (!bodyRead.ok) return bodyRead;
+      const body = bodyRead.value;
+      if (isAnswer) {
         try {
           return { ok: true, value: read({ url: req.url, status, headers: res.headers, body }) };
         } catch (err) {
