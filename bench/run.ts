@@ -31,6 +31,13 @@
  * floor those requests set; `--no-online` skips it, `--only-online` runs
  * nothing else (the embedded PostgreSQL without a database URL).
  *
+ * Then what hostile endpoints and caches cost (bench/hostile.ts): the whole
+ * run's peak RSS and time, top 1000 online, against servers that send a gzip
+ * bomb, 500 MB bodies, bodies that never end, huge extracts, and beside caches
+ * of 500 MB and just under the 8 MiB limit; the goal is a peak RSS of at most
+ * 300 MB in every case; `--no-hostile` skips it, `--only-hostile` runs nothing
+ * else (the embedded PostgreSQL without a database URL).
+ *
  * Before all, the swap under load (bench/swap.ts): `wrk -c50` on the dashboard's
  * /api/films?limit=50 while 20 runs replace the load; the goal is 0 errors, 0
  * empty answers and 0 answers mixing two loads (Debian's wrk is installed when
@@ -40,6 +47,7 @@
  *                    [--no-whole | --only-whole] [--whole-size 7G] [--database-url URL] [--iterparse-slice 512M | --iterparse-full]
  *                    [--no-online | --only-online] [--online-delay 150] [--no-swap | --only-swap] [--swaps 20]
  *                    [--no-dashboard | --only-dashboard] [--dashboard-films 1000,88128] [--dashboard-duration 15s]
+ *                    [--no-hostile | --only-hostile]
  *
  * Then the dashboard under load (bench/dashboard.ts): `wrk -t2 -c50 -d15s` on each
  * API endpoint beside the static page, at 1,000 and 88,128 generated films; the
@@ -57,6 +65,7 @@ import { fileURLToPath } from 'node:url';
 import { textTable } from '../src/format.js';
 import { ensureDump, imdbOf, titleOf } from './generate.js';
 import { benchDashboard, dashboardGoalMet, printDashboard } from './dashboard.js';
+import { benchHostile, printHostile } from './hostile.js';
 import { benchOnline, printOnline } from './online.js';
 import { benchSwap, printSwap } from './swap.js';
 import { measureWholeRun, printWholeRun, type WholeResult } from './whole.js';
@@ -213,7 +222,7 @@ mkdirSync(DATA, { recursive: true });
 mkdirSync(RESULTS, { recursive: true });
 
 const only = (part: string): boolean => process.argv.includes(`--only-${part}`);
-const onlyOther = (part: string): boolean => ['swap', 'whole', 'online', 'dashboard'].some((p) => p !== part && only(p));
+const onlyOther = (part: string): boolean => ['swap', 'whole', 'online', 'dashboard', 'hostile'].some((p) => p !== part && only(p));
 
 // ---- the dashboard under load: wrk on each endpoint beside the static page ----
 if (!process.argv.includes('--no-dashboard') && !onlyOther('dashboard')) {
@@ -278,6 +287,17 @@ if (!process.argv.includes('--no-online') && !onlyOther('online')) {
   console.log(`written: ${path.relative(process.cwd(), out)}`);
 }
 if (process.argv.includes('--only-online')) process.exit(0);
+
+// ---- hostile endpoints and caches: the whole run's peak RSS ----
+if (!process.argv.includes('--no-hostile') && !onlyOther('hostile')) {
+  const databaseUrl = flag('database-url', process.env.DATABASE_URL ?? '');
+  const hostile = await benchHostile(databaseUrl ? { databaseUrl } : { embedded: true });
+  printHostile(hostile);
+  const out = path.join(RESULTS, `hostile-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), load_average: os.loadavg()[0], goal_peak_rss_mb: 300, scenarios: hostile }, null, 2) + '\n');
+  console.log(`written: ${path.relative(process.cwd(), out)}`);
+  if (only('hostile')) process.exit(hostile.every((f) => f.exit === 0 && f.peakRssMb <= 300) ? 0 : 1);
+}
 
 const xml = path.join(DATA, `dump-${sizeLabel.toLowerCase()}-seed${SEED}.xml`);
 if (!existsSync(xml)) console.error(`generating ${path.basename(xml)} (once)...`);

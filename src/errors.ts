@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'SPARQL_UNAVAILABLE'
   | 'HTTP_STATUS'
   | 'HTTP_BAD_RESPONSE'
+  | 'HTTP_TOO_LARGE'
   | 'HTTP_UNREACHABLE'
   | 'HTTP_TIMEOUT'
   // downloads (truefilm download)

@@ -16,6 +16,13 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value.toFixed(0) : value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
 }
 
+/** `4 MiB`, `64 KiB`, `1.5 MiB`: for limits, which are powers of two and read best so. */
+export function formatMiB(bytes: number): string {
+  if (bytes >= 1 << 20) return `${+(bytes / (1 << 20)).toFixed(1)} MiB`;
+  if (bytes >= 1 << 10) return `${+(bytes / (1 << 10)).toFixed(1)} KiB`;
+  return `${bytes} bytes`;
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const seconds = ms / 1000;

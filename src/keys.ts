@@ -68,12 +68,19 @@ export function wikiTitleCase(title: string): string {
   return ch.toUpperCase().length === ch.length ? ch.toUpperCase() + title.slice(ch.length) : title;
 }
 
-/** Characters MediaWiki never allows in a title (`#` starts a section link, so it never names a page either). */
-const INVALID_TITLE_CHARS = /[#<>[\]{}|\u0000-\u001f\u007f]|%[0-9A-Fa-f]{2}/u;
+/**
+ * Characters MediaWiki never allows in a title: besides `#<>[]{}|`, every
+ * control character (tab and line breaks included: they are not spaces to
+ * it) and U+FFFD, which stands for bytes that were not UTF-8. `#` starts a
+ * section link, so it never names a page either.
+ */
+const INVALID_TITLE_CHARS = /[#<>[\]{}|\u0000-\u001f\u007f\ufffd]|%[0-9A-Fa-f]{2}/u;
 /** Bidirectional marks MediaWiki strips from titles. */
 const BIDI_MARKS = /[\u200e\u200f\u202a-\u202e]/gu;
-/** Underscores and the spaces MediaWiki reads as one space. */
-const TITLE_SPACES = /[_\s\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/gu;
+/** Underscores and the spaces MediaWiki reads as one space (MediaWikiTitleCodec's list, not JavaScript's `\s`). */
+const TITLE_SPACES = /[ _\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/gu;
+/** A space left at either end once the spaces are one: trimmed (not JavaScript's trim(), which also takes tabs and line breaks). */
+const EDGE_SPACE = /^ | $/g;
 /** Longest title, in UTF-8 bytes. */
 const MAX_TITLE_BYTES = 255;
 
@@ -88,11 +95,20 @@ const MAX_TITLE_BYTES = 255;
 export function normalizeTitle(text: string): string | null {
   let title = normalized.get(text);
   if (title !== undefined) return title;
-  title = wikiTitleCase(text.normalize('NFC').replace(BIDI_MARKS, '').replace(TITLE_SPACES, ' ').trim());
+  title = wikiTitleCase(text.normalize('NFC').replace(BIDI_MARKS, '').replace(TITLE_SPACES, ' ').replace(EDGE_SPACE, ''));
   if (title === '' || INVALID_TITLE_CHARS.test(title) || Buffer.byteLength(title) > MAX_TITLE_BYTES) title = null;
   if (normalized.size >= MAX_REMEMBERED) normalized.clear();
   normalized.set(text, title);
   return title;
+}
+
+/**
+ * Whether MediaWiki would take `key` for a title. A title it would refuse is
+ * no page, whichever source names it (Wikidata's article URLs, the Action
+ * API's answers, a dump): such a page is never a film's.
+ */
+export function isValidTitle(key: string): boolean {
+  return normalizeTitle(key) !== null;
 }
 
 /**

@@ -15,7 +15,7 @@ import { sniffFormat } from '../src/scan/decompress.js';
 import { hashKey } from '../src/scan/hash.js';
 import { KeyTable } from '../src/scan/keytable.js';
 import type { ScanOutput } from '../src/scan/scanner.js';
-import { urlFromKey } from '../src/keys.js';
+import { isValidTitle, urlFromKey } from '../src/keys.js';
 import { runMatch, type ArticleRef } from '../src/stages/match.js';
 import type { Film, WikiPage } from '../src/types.js';
 import { ROOT } from './helpers/cli.js';
@@ -214,12 +214,14 @@ describe('CirrusScanner on generated documents', () => {
     for (let i = 0; i < 300; i++) {
       const line = cirrusDocOf(3, i).split('\n')[1]!;
       const doc = JSON.parse(line) as { namespace: number };
-      const wanted = i % 3 === 0 || imdbOf(3, i) !== null;
+      // wanted by its title, or by its IMDb link when its title is one MediaWiki takes (some generated ones hold "<" and ">")
+      const wanted = i % 3 === 0 || (imdbOf(3, i) !== null && isValidTitle(titleOf(3, i)));
       assert.equal(found.has(titleOf(3, i)), wanted && doc.namespace === 0, `doc ${i}`);
     }
     assert.ok(bytes.includes('\\u00') && bytes.includes('\\/'), 'some documents are written with PHP escapes');
     // every article that links a wanted id, and nothing else
-    const linking = Array.from({ length: 300 }, (_, i) => i).filter((i) => imdbOf(3, i) !== null && JSON.parse(cirrusDocOf(3, i).split('\n')[1]!).namespace === 0);
+    const linking = Array.from({ length: 300 }, (_, i) => i).filter((i) => imdbOf(3, i) !== null && JSON.parse(cirrusDocOf(3, i).split('\n')[1]!).namespace === 0 && isValidTitle(titleOf(3, i)));
+    assert.ok(Array.from({ length: 300 }, (_, i) => imdbOf(3, i) !== null && !isValidTitle(titleOf(3, i))).includes(true), 'some documents that link an id have a title MediaWiki would refuse');
     assert.deepEqual(
       whole.imdb.map((h) => h.split(' ').slice(1).join(' ')),
       linking.map((i) => `${imdbOf(3, i)} ${titleOf(3, i)}`),
@@ -273,6 +275,19 @@ describe('CirrusScanner on malformed and cut-short input', () => {
     assert.deepEqual(
       out.hits.map((h) => JSON.parse(h.slice(h.indexOf('{'))).key),
       ['Good After Bad'],
+    );
+  });
+
+  test('a document whose title MediaWiki would refuse is no page, whatever IMDb link it holds', () => {
+    const linked = (key: string, imdb: string): string =>
+      `{"index":{"_id":"1"}}\n${JSON.stringify({ namespace: 0, title: key, opening_text: `${key} is a film.`, external_link: [`https://www.imdb.com/title/${imdb}/`] })}\n`;
+    const bytes = Buffer.from(linked('Evil\u001b[31m\u0007', 'tt0054215') + linked('Psycho (1960 film)', 'tt0054215'));
+    assert.ok(bytes.includes('\\u001b'), 'the title is JSON-escaped in the line, as a real dump writer would');
+    const out = scanRanges(bytes, keyTable([]), [], { imdb: new ImdbTable(['tt0054215']) });
+    assert.deepEqual(out.imdb, [`${lineOf(bytes, 'Psycho')} tt0054215 Psycho (1960 film)`]);
+    assert.deepEqual(
+      out.hits.map((h) => JSON.parse(h.slice(h.indexOf('{'))).key),
+      ['Psycho (1960 film)'],
     );
   });
 

@@ -10,6 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { VERSION } from '../src/config.js';
 import { HttpClient, USER_AGENT, userAgent, type HttpClientOptions, type HttpResponse } from '../src/http/client.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from '../src/http/retry.js';
+import type { Fault } from './helpers/fault-server.js';
 import { TrueFilmError } from '../src/errors.js';
 import { inOrder, startSparqlServer, type FaultFn, type SparqlServer } from './helpers/sparql-server.js';
 import { closedPort, scratch } from './helpers/recorder.js';
@@ -288,5 +289,101 @@ describe('HttpClient', () => {
     await rejectsWith(waiting, 'INTERRUPTED');
     await c2.close();
     assert.equal(throttled.requests.length, 1);
+  });
+});
+
+describe('HttpClient: answers without bounds', () => {
+  const MiB = 1 << 20;
+  /** The body's length in characters, as a reader that takes any body sees it. */
+  const bodyLength = (c: HttpClient, server: SparqlServer): Promise<number> => c.request({ url: server.url, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=ASK{}' }, (res) => res.body.length);
+
+  test('a gzip bomb (0.5 MB that inflates to 512 MiB) is inflated only to the 4 MiB cap: HTTP_TOO_LARGE, not asked again', async () => {
+    const server = await serve(() => ({ kind: 'bomb', inflated: 512 * MiB }));
+    const c = client();
+    const err = await rejectsWith(ask(c, server), 'HTTP_TOO_LARGE');
+    await c.close();
+    assert.match(err.message, /^the answer is over the 4 MiB an answer may have once inflated \(gzip\); not asked again/);
+    assert.match(err.hint ?? '', /No real answer of this service comes near that size/);
+    assert.equal(err.input, server.url);
+    assert.deepEqual(c.stats, { requests: 1, retries: 0 });
+  });
+
+  test('a gzip body that never stops inflating ends at the cap too: it is inflated as it arrives, never whole', async () => {
+    const server = await serve(() => ({ kind: 'bomb' }));
+    const c = client();
+    await rejectsWith(ask(c, server), 'HTTP_TOO_LARGE');
+    await c.close();
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('a body that never ends, and one of 500 MB: HTTP_TOO_LARGE at the cap, each asked once', async () => {
+    for (const fault of [{ kind: 'flood' }, { kind: 'flood', bytes: 500_000_000 }] satisfies Fault[]) {
+      const server = await serve(() => fault);
+      const c = client();
+      const err = await rejectsWith(ask(c, server), 'HTTP_TOO_LARGE');
+      await c.close();
+      assert.match(err.message, /^the answer is over the 4 MiB an answer may have; not asked again/, JSON.stringify(fault));
+      assert.deepEqual(c.stats, { requests: 1, retries: 0 }, JSON.stringify(fault));
+    }
+  });
+
+  test('a Content-Length over the cap is refused before the body is read', async () => {
+    const server = await serve(() => ({ kind: 'flood', bytes: 500_000_000, declared: true }));
+    const c = client();
+    const err = await rejectsWith(ask(c, server), 'HTTP_TOO_LARGE');
+    await c.close();
+    assert.match(err.message, /^the answer declares 476\.8 MiB \(Content-Length\), over the 4 MiB an answer may have/);
+    assert.deepEqual(c.stats, { requests: 1, retries: 0 });
+  });
+
+  test('an answer of exactly 4 MiB is read whole, plain or gzip; one byte more is refused', async () => {
+    for (const [fault, over] of [
+      [{ kind: 'flood', bytes: 4 * MiB, declared: true }, { kind: 'flood', bytes: 4 * MiB + 1, declared: true }],
+      [{ kind: 'flood', bytes: 4 * MiB }, { kind: 'flood', bytes: 4 * MiB + 1 }],
+      [{ kind: 'bomb', inflated: 4 * MiB }, { kind: 'bomb', inflated: 4 * MiB + 1 }],
+    ] satisfies Array<[Fault, Fault]>) {
+      const c = client();
+      assert.equal(await bodyLength(c, await serve(() => fault)), 4 * MiB, JSON.stringify(fault));
+      await rejectsWith(bodyLength(c, await serve(() => over)), 'HTTP_TOO_LARGE');
+      await c.close();
+    }
+  });
+
+  test('the cap is the client\'s option', async () => {
+    const c = client({ maxBodyBytes: 1000 });
+    const err = await rejectsWith(bodyLength(c, await serve(() => ({ kind: 'bomb', inflated: 1001 }))), 'HTTP_TOO_LARGE');
+    assert.match(err.message, /over the 1000 bytes an answer may have once inflated/);
+    assert.equal(await bodyLength(c, await serve(() => ({ kind: 'bomb', inflated: 1000 }))), 1000);
+    await c.close();
+  });
+
+  test('an error status with a body that never ends: only its start is read, and the status is retried as usual', async () => {
+    const server = await serve(inOrder({ kind: 'flood', status: 503 }, { kind: 'bomb', status: 502 }));
+    const c = client();
+    assert.equal(await ask(c, server), 1);
+    await c.close();
+    assert.deepEqual(server.requests.map((r) => r.status), [503, 502, 200]);
+    assert.deepEqual(c.stats, { requests: 3, retries: 2 });
+
+    const down = await serve(() => ({ kind: 'flood', status: 500 }));
+    const c2 = client({ maxTries: 2 });
+    const err = await rejectsWith(ask(c2, down), 'HTTP_STATUS');
+    await c2.close();
+    // the 64 KiB read are spaces: nothing to show
+    assert.match(err.message, /^HTTP 500 Internal Server Error \(gave up after 2 tries/);
+  });
+
+  test('a body that says gzip and is not: HTTP_BAD_RESPONSE, retried', async () => {
+    const server = await serve(inOrder({ kind: 'flood', bytes: 1000, encoding: 'gzip' }));
+    const c = client();
+    assert.equal(await ask(c, server), 1);
+    await c.close();
+    assert.deepEqual(c.stats, { requests: 2, retries: 1 });
+
+    const always = await serve(() => ({ kind: 'flood', bytes: 1000, encoding: 'gzip' }));
+    const c2 = client({ maxTries: 2 });
+    const err = await rejectsWith(ask(c2, always), 'HTTP_BAD_RESPONSE');
+    await c2.close();
+    assert.match(err.message, /^a gzip body that does not inflate: incorrect header check \(gave up after 2 tries/);
   });
 });

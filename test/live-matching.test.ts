@@ -237,3 +237,54 @@ describe('online, no dump: the live wiki does the title matching and gives the a
     });
   });
 });
+
+describe('online, no dump: answers without bounds, and titles MediaWiki would refuse', { skip: WITHOUT_REAL_DATA }, () => {
+  test('a gzip bomb (0.5 MB inflating to 512 MiB) from both services: exit 0, no bomb asked twice, one warning each naming the 4 MiB cap', async () => {
+    const bomb = { kind: 'bomb', inflated: 512 << 20 } as const;
+    const bombed = await withServers({ sparql: () => bomb, wiki: () => bomb }, async (endpoints, servers) => {
+      const got = await run('bombed', [], endpoints);
+      assert.ok(servers.sparql.requests.every((r) => r.attempt === 1), 'no SPARQL batch asked twice');
+      assert.ok(servers.sparql.requests.length <= 4, `${servers.sparql.requests.length} SPARQL requests: none started after the first failed`);
+      assert.ok(servers.wiki.requests.every((r) => r.attempt === 1), 'no Action API request asked twice');
+      assert.ok(servers.wiki.requests.length <= 4, `${servers.wiki.requests.length} Action API requests: given up after three`);
+      return got;
+    });
+    assert.deepEqual(bombed.rows, expectedMatches(films, world, { wikidata: false, wiki: false }));
+    assert.equal(bombed.report.wikidata.status, 'unavailable');
+    assert.equal(bombed.report.wikipedia.status, 'unavailable');
+    assert.equal(bombed.report.wikidata.retries + bombed.report.wikipedia.retries, 0);
+    const warnings = bombed.result.stderr.split('\n').filter((l) => /warning/.test(l));
+    assert.equal(warnings.filter((l) => /over the 4 MiB an answer may have once inflated \(gzip\)/.test(l)).length, 2, bombed.result.stderr);
+  });
+
+  test('control characters in Wikidata’s article titles and in the API’s redirect targets: never a match, the rule goes on as if there were no page', async () => {
+    const evil: World = { sparql: { ...world.sparql }, pages: { ...world.pages }, redirects: { ...world.redirects }, roles: world.roles };
+    const oracle = expectedMatches(films, world, { wikidata: true, wiki: true });
+    // three films Wikidata matches: their article's title now holds ESC [31m BEL
+    const byWikidata = oracle.filter((r) => r.method === 'wikidata').slice(0, 3);
+    for (const r of byWikidata) evil.sparql[films.find((f) => f.id === r.filmId)!.imdbId!] = [`https://en.wikipedia.org/wiki/Evil%1B%5B31m%07_${r.filmId}`];
+    // three films matched by title on the wiki: their page now redirects to a title with a BEL in it
+    const byTitle = oracle.filter((r) => r.method === 'title').slice(0, 3);
+    for (const r of byTitle) {
+      const bell = `${r.title!}\u0007`;
+      evil.redirects[r.title!] = bell;
+      evil.pages[bell] = evil.pages[r.title!]!;
+    }
+    const expected = expectedMatches(films, evil, { wikidata: true, wiki: true });
+    for (const r of [...byWikidata, ...byTitle]) {
+      assert.notDeepEqual(expected.find((e) => e.filmId === r.filmId), r, `film ${r.filmId}: the oracle no longer takes that page`);
+    }
+    const s = await startSparqlServer({ table: evil.sparql });
+    const w = await startActionApiServer({ pages: evil.pages, redirects: evil.redirects });
+    try {
+      const got = await run('evil', [], { sparql: s.url, wiki: w.endpoint });
+      assert.deepEqual(got.rows, expected);
+      assert.ok(!got.rows.some((r) => /[\u0000-\u001f\u007f]/.test(`${r.title ?? ''}${r.url ?? ''}`)), 'no loaded title or URL holds a control character');
+      const said = got.result.stderr.match(/warning: Wikidata named 3 English articles whose title MediaWiki would refuse \("Evil\\u001b\[31m\\u0007 \d+"/g);
+      assert.equal(said?.length, 1, got.result.stderr);
+      assert.doesNotMatch(got.result.stderr, /[\u0007\u001b]/, 'no control character reaches the terminal');
+    } finally {
+      await Promise.all([s.close(), w.close()]);
+    }
+  });
+});

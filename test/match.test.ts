@@ -131,6 +131,21 @@ describe('one rule for the dump and the live wiki', () => {
     assert.deepEqual([m.method, m.title, m.abstractSource], ['title', 'Heat', 'dump']);
   });
 
+  test('a title MediaWiki would refuse is never a candidate: a dump page of that title is no match, and the wiki is not asked', () => {
+    const evil = film('Evil\u001b[31m\u0007', 2001);
+    const tabbed = film('Tab\tFilm', 1990, { originalTitle: 'Tab Film' });
+    assert.deepEqual(titleCandidates(evil), []);
+    assert.deepEqual(titleCandidates(tabbed).map((c) => c.key), ['Tab Film (1990 film)', 'Tab Film (film)', 'Tab Film']);
+    const p = new Map<string, WikiPage>(
+      ['Evil\u001b[31m\u0007 (2001 film)', 'Tab\tFilm (1990 film)'].map((key) => [key, { key, url: `u:${key}`, abstract: 'A 2001 horror film.' }]),
+    );
+    const live = new Map<string, LivePage>();
+    const { matches } = runMatch({ films: [evil, tabbed], wikidata: new Map(), pages: p, live });
+    assert.deepEqual(matches.map((m) => m.method), ['none', 'none']);
+    const asked = liveQuestions({ films: [evil, tabbed], wikidata: new Map(), pages: p, live });
+    assert.deepEqual([...asked.lookup], ['Tab Film (1990 film)', 'Tab Film (film)', 'Tab Film'], 'only the original title is asked about');
+  });
+
   test('the dump is asked first; what it lacks is asked of the wiki: whether each candidate exists at once, the decisions in order', () => {
     const p = new Map<string, WikiPage>([['Heat (1995 film)', { key: 'Heat (1995 film)', url: 'u2', abstract: '| producer =' }]]);
     // the dump holds the first candidate: no lookup, only its intro for the abstract (its dump abstract is residue)

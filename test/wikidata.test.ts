@@ -88,6 +88,39 @@ describe('runWikidata: answers', () => {
     assert.deepEqual(report, { status: 'ok', ids: ALL.length, resolved: ALL.length - ABSENT.length, requests: 1, retries: 0, cache_hits: 0 });
   });
 
+  test('an article title MediaWiki would refuse (control characters, a tab, a bracket) is no article: dropped, said once, escaped', async () => {
+    const table = {
+      tt0000001: [`${W}Evil%1B%5B31m%07`],
+      tt0000002: [`${W}Good_Film`, `${W}Tab%09Film`],
+      tt0000003: [`${W}Del%7F`, `${W}%EF%BF%BD`],
+    };
+    const server = await serve({ table });
+    const dir = await tempDir();
+    const rec = recordingUi();
+    const ids = Object.keys(table);
+    const { articles, report } = await runWikidata(ids, options(server.url, dir, { ui: rec.ui }));
+    assert.deepEqual(sorted(articles), [
+      ['tt0000001', []],
+      ['tt0000002', [{ key: 'Good Film', url: `${W}Good_Film` }]],
+      ['tt0000003', []],
+    ]);
+    assert.equal(report.resolved, 1);
+    assert.equal(rec.warnings.length, 1, rec.warnings.join('\n'));
+    const said = /^Wikidata named 4 English articles whose title MediaWiki would refuse \((.*), \.\.\.\): no page has such a title/.exec(rec.warnings[0]!);
+    assert.ok(said, rec.warnings[0]);
+    // the first three met, in the answer's order
+    const escaped = ['"Evil\\u001b[31m\\u0007"', '"Tab\\tFilm"', '"Del\\u007f"', '"\ufffd"'];
+    const shown = said[1]!.split(', ');
+    assert.equal(shown.length, 3, said[1]);
+    for (const title of shown) assert.ok(escaped.includes(title), title);
+    assert.doesNotMatch(rec.warnings[0]!, /[\u0000-\u001f\u007f]/, 'no control character reaches the terminal');
+    // the cache keeps Wikidata's answer as given; it is read by the same rule
+    const again = recordingUi();
+    const cached = await runWikidata(ids, options(server.url, dir, { offline: true, ui: again.ui }));
+    assert.deepEqual(sorted(cached.articles), sorted(articles));
+    assert.equal(again.warnings.length, 1);
+  });
+
   test('asks as the service wants: POST form, SPARQL JSON, User-Agent, P345 and enwiki in the query', async () => {
     const server = await serve();
     await runWikidata(['tt0024216'], options(server.url, await tempDir()));
@@ -281,6 +314,21 @@ describe('runWikidata: unavailable', () => {
     assert.match(rec.warnings[0]!, /HTTP 503/);
     const cached = await runWikidata(['tt0024216', 'tt0074751'], options(server.url, dir, { offline: true }));
     assert.equal(cached.report.cache_hits, 2, 'the batch that succeeded is cached');
+  });
+
+  test('answers without bounds (a gzip bomb, a body that never ends): each batch asked once, unavailable, one warning naming the 4 MiB cap', async () => {
+    for (const fault of [{ kind: 'bomb', inflated: 512 << 20 }, { kind: 'flood' }] satisfies Fault[]) {
+      const server = await serve({ faults: (req) => (req.ids.includes('tt0211915') ? fault : null) });
+      const rec = recordingUi();
+      const ids = ['tt0024216', 'tt0074751', 'tt0211915', 'tt0402022', 'tt0409847', 'tt1247704'];
+      const { articles, report } = await runWikidata(ids, options(server.url, await tempDir(), { batchSize: 2, concurrency: 1, ui: rec.ui }));
+      assert.equal(report.status, 'unavailable');
+      assert.deepEqual(sorted(articles), sorted(expected(['tt0024216', 'tt0074751'])));
+      assert.deepEqual(server.requests.map((r) => r.attempt), [1, 1], 'the answer over the cap is not asked again, and no batch starts after it');
+      assert.equal(report.retries, 0);
+      assert.equal(rec.warnings.length, 1, rec.warnings.join('\n'));
+      assert.match(rec.warnings[0]!, /over the 4 MiB an answer may have/);
+    }
   });
 
   test('malformed JSON that persists is reported as such', async () => {

@@ -370,3 +370,66 @@ describe('the title rule on the live wiki', () => {
     assert.equal(normalizeTitle('é'.repeat(127)), 'É' + 'é'.repeat(126), '254 bytes is a title');
   });
 });
+
+describe('answers no MediaWiki would give', () => {
+  test('a title MediaWiki would refuse, reached through a redirect or `normalized`, is no page: missing, never a match', async () => {
+    const evil = 'Evil\u001b[31m\u0007';
+    const bell = 'Bell\u0007 (1999 film)';
+    const server = await serve({
+      pages: { ...PAGES, [evil]: { extract: 'Evil is a 2001 American horror film.', description: '2001 film' } },
+      redirects: { ...REDIRECTS, 'Evil (2001 film)': evil },
+      // a server that says "Bell (1999 film)" is spelt with a BEL, and holds that page
+      tamper(body, req) {
+        if (!req.titles.includes('Bell (1999 film)')) return;
+        const query = body.query as { normalized?: unknown[]; pages?: Array<Record<string, unknown>> };
+        query.normalized = [...(query.normalized ?? []), { fromencoded: false, from: 'Bell (1999 film)', to: bell }];
+        query.pages = [...(query.pages ?? []).filter((p) => p.title !== 'Bell (1999 film)'), { pageid: 1, ns: 0, title: bell, extract: 'Bell is a 1999 film.', description: '1999 film' }];
+      },
+    });
+    const films = [film(30, 'Evil', 2001), film(31, 'Bell', 1999), film(1, 'Heat', 1995)];
+    const input = { films, wikidata: new Map(), pages: new Map() };
+    const live = await runWikipedia((known) => liveQuestions({ ...input, live: known }), options(server.endpoint, await tempDir()));
+    const { matches } = runMatch({ ...input, live: live.answers });
+    assert.deepEqual(
+      matches.map((m) => [m.filmId, m.method, m.title]),
+      [
+        [30, 'none', null],
+        [31, 'none', null],
+        [1, 'title', 'Heat (1995 film)'],
+      ],
+    );
+    assert.deepEqual(live.answers.get('Evil (2001 film)'), { kind: 'missing' });
+    assert.deepEqual(live.answers.get('Bell (1999 film)'), { kind: 'missing' });
+    assert.ok(![...live.answers.keys()].some((t) => /[\u0000-\u001f]/.test(t)), 'no such title is an answer');
+    assert.ok(live.report.missing >= 6, `counted with the missing pages: ${JSON.stringify(live.report)}`);
+    assert.equal(live.report.status, 'ok');
+  });
+
+  test('answers over the 4 MiB cap (a gzip bomb): none asked again; three in a row and the API counts as unavailable, one warning naming the cap', async () => {
+    const server = await serve({ faults: () => ({ kind: 'bomb', inflated: 512 << 20 }) });
+    const rec = recordingUi();
+    const titles = Array.from({ length: 400 }, (_, i) => `Film number ${i}`);
+    const { answers, report } = await runWikipedia(fixed(titles), options(server.endpoint, await tempDir(), { ui: rec.ui }));
+    assert.equal(report.status, 'unavailable');
+    assert.ok(server.requests.every((r) => r.attempt === 1), 'no answer over the cap is asked again');
+    assert.ok(server.requests.length <= 4, `${server.requests.length} requests: the API is given up after three failures, with at most one more in flight`);
+    assert.equal(report.retries, 0);
+    assert.ok(titles.every((t) => answers.get(t)?.kind === 'unknown'), 'every title unknown');
+    assert.equal(rec.warnings.length, 1, rec.warnings.join('\n'));
+    assert.match(rec.warnings[0]!, /over the 4 MiB an answer may have once inflated \(gzip\)/);
+  });
+
+  test('an intro extract of 3 MB is cut to 10,000 characters at a sentence end, a short description of 100 KB to 500', async () => {
+    const text = 'Long is a 2001 American film. ' + 'It goes on and on. '.repeat(150_000);
+    const server = await serve({ pages: { 'Long (2001 film)': { extract: text, description: 'd'.repeat(100_000) } } });
+    const dataDir = await tempDir();
+    const { answers } = await runWikipedia(fixed([], ['Long (2001 film)']), options(server.endpoint, dataDir));
+    const page = answers.get('Long (2001 film)') as Extract<LivePage, { kind: 'page' }>;
+    assert.ok(page.extract!.length <= 10_000 && page.extract!.length > 9_900, `${page.extract!.length} characters`);
+    assert.equal(page.extract, text.slice(0, page.extract!.length), 'the start of the text');
+    assert.ok(page.extract!.endsWith('on and on.'), 'cut after a full stop');
+    assert.equal(page.description, 'd'.repeat(500));
+    const cache = JSON.parse(await readFile(path.join(dataDir, WIKIPEDIA_CACHE_FILE), 'utf8'));
+    assert.equal(cache.entries['Long (2001 film)'].extract, page.extract, 'the cache keeps the cut text');
+  });
+});

@@ -10,24 +10,25 @@
  *   the caller cannot read, honouring `Retry-After` (seconds or an HTTP-date)
  *   for every request to that origin, else exponential backoff with jitter;
  * - a bounded number of tries and a bounded total time per request;
+ * - a bounded body: an answer over `maxBodyBytes` (4 MiB), as sent or once
+ *   inflated, fails at once and is not asked again (the server would send it
+ *   again); of an error status's body, only the first 64 KiB are read;
  * - every response body read to its end (or the socket destroyed), never left
  *   hanging on a pooled connection.
  *
  * Final failures are TrueFilmError: HTTP_STATUS, HTTP_BAD_RESPONSE,
- * HTTP_TIMEOUT, HTTP_UNREACHABLE, or INTERRUPTED when `signal` aborts.
+ * HTTP_TOO_LARGE, HTTP_TIMEOUT, HTTP_UNREACHABLE, or INTERRUPTED when
+ * `signal` aborts.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import type { Agent } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { VERSION } from '../config.js';
 import { TrueFilmError, type ErrorCode } from '../errors.js';
 import { formatDuration } from '../format.js';
+import { BodyNotInflating, BodyTooLarge, readBody } from './body.js';
 import { backoffDelay, CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, parseRetryAfter } from './retry.js';
-
-const gunzipAsync = promisify(gunzip);
 
 /**
  * Wikimedia's User-Agent policy (https://meta.wikimedia.org/wiki/User-Agent_policy):
@@ -70,7 +71,18 @@ const HTTP_DEFAULTS = {
   backoffMs: 1_000,
   maxBackoffMs: 30_000,
   ratePerSecond: Infinity,
+  /**
+   * The largest answer read, as sent and once inflated. The largest real ones
+   * are an Action API answer with 20 intro extracts (a few hundred KB at
+   * most) and a SPARQL answer for 200 IMDb ids with their money statements
+   * (well under 1 MB): 4 MiB leaves room for several times either, and
+   * bounds what a server can make the run hold.
+   */
+  maxBodyBytes: 4 << 20,
 } as const;
+
+/** Of an error status's body only its start is shown: the rest is not read. */
+const ERROR_BODY_BYTES = 64 << 10;
 
 export interface HttpClientOptions {
   userAgent?: string;
@@ -87,6 +99,8 @@ export interface HttpClientOptions {
   maxBackoffMs?: number;
   /** request starts per second (all tries and origins together), spaced evenly; default unlimited */
   ratePerSecond?: number;
+  /** the largest answer body, as sent and once inflated (default 4 MiB): a larger one fails with HTTP_TOO_LARGE, not retried */
+  maxBodyBytes?: number;
   /** aborts waits and requests in flight: the request fails with INTERRUPTED */
   signal?: AbortSignal;
 }
@@ -122,7 +136,7 @@ export interface HttpResponse {
   url: string;
   status: number;
   headers: IncomingHttpHeaders;
-  /** the whole body, as UTF-8 text */
+  /** the whole body, as UTF-8 text (an answer is at most `maxBodyBytes`: a larger one never reaches `read`) */
   body: string;
 }
 
@@ -135,7 +149,7 @@ interface HttpStats {
 
 /** Why one try failed, and whether another might succeed. */
 interface Failure {
-  code: Extract<ErrorCode, 'HTTP_STATUS' | 'HTTP_BAD_RESPONSE' | 'HTTP_TIMEOUT' | 'HTTP_UNREACHABLE'>;
+  code: Extract<ErrorCode, 'HTTP_STATUS' | 'HTTP_BAD_RESPONSE' | 'HTTP_TOO_LARGE' | 'HTTP_TIMEOUT' | 'HTTP_UNREACHABLE'>;
   message: string;
   retryable: boolean;
   status?: number;
@@ -149,6 +163,7 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; failure: Failure };
 const HINTS: Record<Failure['code'], string> = {
   HTTP_STATUS: 'The service refused or failed the request; check the URL, or try again later.',
   HTTP_BAD_RESPONSE: 'The server answered with something this client cannot read; check that the URL points at the right service.',
+  HTTP_TOO_LARGE: 'No real answer of this service comes near that size; check that the URL points at the right service.',
   HTTP_TIMEOUT: 'The service did not answer in time; try again later.',
   HTTP_UNREACHABLE: 'Check the URL and the network connection (a proxy or firewall may block it).',
 };
@@ -220,6 +235,7 @@ export class HttpClient {
       backoffMs: o.backoffMs ?? HTTP_DEFAULTS.backoffMs,
       maxBackoffMs: o.maxBackoffMs ?? HTTP_DEFAULTS.maxBackoffMs,
       ratePerSecond: o.ratePerSecond !== undefined && o.ratePerSecond > 0 ? o.ratePerSecond : HTTP_DEFAULTS.ratePerSecond,
+      maxBodyBytes: o.maxBodyBytes !== undefined && o.maxBodyBytes > 0 ? Math.floor(o.maxBodyBytes) : HTTP_DEFAULTS.maxBodyBytes,
     };
     this.intervalMs = Number.isFinite(this.options.ratePerSecond) ? 1000 / this.options.ratePerSecond : 0;
     this.signal = o.signal;
@@ -352,6 +368,25 @@ export class HttpClient {
     }
   }
 
+  /**
+   * The body as text, read whatever the status (a pooled connection is
+   * reusable only then) and within bounds: an answer whole up to
+   * maxBodyBytes, an error status's first ERROR_BODY_BYTES. A body over the
+   * cap, or one that does not inflate, is a Failure; a network error throws.
+   */
+  private async bodyOf(res: Dispatcher.ResponseData, answer: boolean): Promise<Outcome<string>> {
+    try {
+      const limit = answer ? { limit: this.options.maxBodyBytes, over: 'fail' as const } : { limit: ERROR_BODY_BYTES, over: 'cut' as const };
+      return { ok: true, value: (await readBody(res.body, res.headers, limit)).toString('utf8') };
+    } catch (err) {
+      if (err instanceof BodyTooLarge) {
+        return { ok: false, failure: { code: 'HTTP_TOO_LARGE', message: `${err.message}; not asked again: the server would send the same`, retryable: false, retryAfterMs: null, cause: err } };
+      }
+      if (err instanceof BodyNotInflating) return { ok: false, failure: { code: 'HTTP_BAD_RESPONSE', message: err.message, retryable: true, retryAfterMs: null, cause: err } };
+      throw err;
+    }
+  }
+
   private async tryOnce<T>(req: HttpRequest, read: (res: HttpResponse) => T, attempt: number, budgetMs: number): Promise<Outcome<T>> {
     const timeoutMs = Math.max(1, Math.min(this.options.timeoutMs, budgetMs));
     const controller = new AbortController();
@@ -373,16 +408,12 @@ export class HttpClient {
         body: req.body,
         signal: controller.signal,
       });
-      // Read the whole body whatever the status: a pooled connection is reusable only then.
-      const raw = Buffer.from(await res.body.arrayBuffer());
       const status = res.statusCode;
-      let body: string;
-      try {
-        body = (res.headers['content-encoding'] === 'gzip' ? await gunzipAsync(raw) : raw).toString('utf8');
-      } catch (err) {
-        return { ok: false, failure: { code: 'HTTP_BAD_RESPONSE', message: `a gzip body that does not inflate: ${(err as Error).message}`, retryable: true, retryAfterMs: null, cause: err } };
-      }
-      if ((status >= 200 && status < 300) || req.readStatuses?.includes(status)) {
+      const isAnswer = (status >= 200 && status < 300) || req.readStatuses?.includes(status) === true;
+      const bodyRead = await this.bodyOf(res, isAnswer);
+      if (!bodyRead.ok) return bodyRead;
+      const body = bodyRead.value;
+      if (isAnswer) {
         try {
           return { ok: true, value: read({ url: req.url, status, headers: res.headers, body }) };
         } catch (err) {

@@ -37,7 +37,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { TrueFilmError } from '../errors.js';
-import { urlFromKey } from '../keys.js';
+import { isValidTitle, urlFromKey } from '../keys.js';
 import { FNV_OFFSET, FNV_PRIME, hashKey } from './hash.js';
 import type { KeyTable } from './keytable.js';
 import { appendAt, Carry, type InflatedChunk } from './carry.js';
@@ -563,6 +563,8 @@ export class CirrusScanner {
       }
     }
     const index = this.#keys.indexOf(title);
+    // a title MediaWiki would refuse (a control character, `<`...) is no page: its IMDb links name no film's page
+    if (ids.length > 0 && !isValidTitle(title)) ids.length = 0;
     if (!(index >= this.#from && index < this.#to) && ids.length === 0) return;
     const opening = typeof fields.opening_text === 'string' ? fields.opening_text.trim() : '';
     const key = copy(title);

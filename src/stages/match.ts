@@ -30,7 +30,7 @@
  * wiki to decide further (`questions`); the pipeline asks and calls again.
  */
 import { judgeAbstract } from '../abstract-quality.js';
-import { normalizeTitle, urlFromKey, wikiTitleCase } from '../keys.js';
+import { isValidTitle, normalizeTitle, urlFromKey, wikiTitleCase } from '../keys.js';
 import type { AbstractSource, ArticleRef, Film, FilmMatch, LivePage, LiveQuestions, MatchesReport, RejectedAbstracts, WikiPage } from '../types.js';
 
 export type { ArticleRef };
@@ -73,7 +73,7 @@ export interface TitleCandidate {
   dated: boolean;
 }
 
-/** The page keys title matching may look for, in priority order. */
+/** The page keys title matching may look for, in priority order; never one MediaWiki would refuse. */
 export function titleCandidates(film: Pick<Film, 'title' | 'originalTitle' | 'year'>): TitleCandidate[] {
   const out: TitleCandidate[] = [];
   const titles = [film.title, film.originalTitle].filter((t): t is string => t !== null && t.trim() !== '');
@@ -83,8 +83,9 @@ export function titleCandidates(film: Pick<Film, 'title' | 'originalTitle' | 'ye
     out.push({ key: `${t} (film)`, bare: false, dated: false });
     out.push({ key: t, bare: true, dated: false });
   }
+  // a title MediaWiki would refuse (a control character, `[`...) is no page, in the dump or on the wiki
   const seen = new Set<string>();
-  return out.filter((c) => (seen.has(c.key) ? false : (seen.add(c.key), true)));
+  return out.filter((c) => (seen.has(c.key) || !isValidTitle(c.key) ? false : (seen.add(c.key), true)));
 }
 
 /** Every key that matching could look up for these films by title. */

@@ -15,7 +15,7 @@ import { readCache, writeCache, type CacheSpec } from '../cache.js';
 import { forEachLimited } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
-import { keyFromUrl, WIKI_URL_PREFIX } from '../keys.js';
+import { isValidTitle, keyFromUrl, WIKI_URL_PREFIX } from '../keys.js';
 import type { ArticleRef, MoneyStatement, WikidataReport } from '../types.js';
 import type { Ui } from '../ui.js';
 
@@ -132,15 +132,36 @@ export function buildQuery(ids: string[]): string {
   ].join('\n');
 }
 
-/** Articles from URLs: deduplicated by key, sorted by key; non-article URLs dropped. */
-function articlesOf(urls: Iterable<string>): WikiArticle[] {
+/**
+ * Articles from URLs: deduplicated by key, sorted by key; non-article URLs
+ * dropped, and so are titles MediaWiki would refuse (a control character,
+ * `<>[]{}|`...): no page has one. They are counted in `refused`.
+ */
+function articlesOf(urls: Iterable<string>, refused: Refused): WikiArticle[] {
   const byKey = new Map<string, WikiArticle>();
   for (const url of urls) {
     if (!url.startsWith(WIKI_URL_PREFIX)) continue;
     const key = keyFromUrl(url);
-    if (key !== null && !byKey.has(key)) byKey.set(key, { key, url });
+    if (key === null || byKey.has(key)) continue;
+    if (isValidTitle(key)) {
+      byKey.set(key, { key, url });
+    } else {
+      refused.count++;
+      if (refused.samples.length < 3) refused.samples.push(key);
+    }
   }
   return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Article titles MediaWiki would refuse: how many, and the first few. */
+interface Refused {
+  count: number;
+  samples: string[];
+}
+
+/** A title as a warning shows it: quoted, control characters escaped (never sent raw to a terminal), cut short. */
+function shownTitle(key: string): string {
+  return JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}...` : key).replace(/[\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** What one batch says of each IMDb id asked. */
@@ -249,17 +270,28 @@ class Answers {
   /** this run's answers, to keep */
   readonly fetched = new Map<string, CacheEntry>();
 
+  /** article titles MediaWiki would refuse: said once, in the result */
+  readonly refused: Refused = { count: 0, samples: [] };
+
   /** One id's answer; `fetched` when it came from the service now. Returns its articles. */
   add(id: string, answer: BatchAnswer, fetched?: string): WikiArticle[] {
-    const articles = articlesOf(answer.articles);
+    const articles = articlesOf(answer.articles, this.refused);
     this.articles.set(id, articles);
     this.money.set(id, answer.money);
     if (fetched !== undefined) this.fetched.set(id, { ...answer, fetched });
     return articles;
   }
 
-  result(report: WikidataReport): WikidataResult {
+  result(report: WikidataReport, ui: Ui): WikidataResult {
     for (const list of this.articles.values()) if (list.length > 0) report.resolved++;
+    const { count, samples } = this.refused;
+    if (count > 0) {
+      const shown = samples.map(shownTitle).join(', ') + (count > samples.length ? ', ...' : '');
+      ui.warn(
+        `Wikidata named ${count} English article${count === 1 ? '' : 's'} whose title MediaWiki would refuse ` +
+          `(${shown}): no page has such a title, so none is taken for a film's page.`,
+      );
+    }
     return { articles: this.articles, money: this.money, report };
   }
 }
@@ -353,7 +385,7 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
   if (hits.size > 0) options.onArticles?.(hits);
 
   const missing = ids.filter((id) => !hits.has(id));
-  if (options.offline || missing.length === 0) return answers.result(report);
+  if (options.offline || missing.length === 0) return answers.result(report, options.ui);
   const batches: string[][] = [];
   for (let i = 0; i < missing.length; i += batchSize) batches.push(missing.slice(i, i + batchSize));
   let failure: unknown;
@@ -364,5 +396,5 @@ export async function runWikidata(imdbIds: string[], options: WikidataOptions): 
     if (answers.fetched.size > 0) await writeCache(cache, answers.fetched, options.ui);
   }
   if (failure !== null) unavailable(failure, ids, answers, options, report);
-  return answers.result(report);
+  return answers.result(report, options.ui);
 }

@@ -34,7 +34,7 @@ import { Changes, Slots } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { AnswerError, HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
 import { parseRetryAfter } from '../http/retry.js';
-import { normalizeTitle } from '../keys.js';
+import { isValidTitle, normalizeTitle } from '../keys.js';
 import type { LivePage, LiveQuestions, WikipediaReport } from '../types.js';
 import type { Task, Ui } from '../ui.js';
 
@@ -135,6 +135,29 @@ interface ApiPage {
   extract?: string;
 }
 
+/**
+ * The longest intro extract kept, in characters: a real lead section runs to
+ * a few thousand (WP:LEAD asks for at most four paragraphs); what a server
+ * sends past this is cut, so that a thousand films' intros stay a few MB.
+ */
+const MAX_EXTRACT_CHARS = 10_000;
+/** The longest short description kept (a real one is a few words). */
+const MAX_DESCRIPTION_CHARS = 500;
+
+/**
+ * `text` cut to at most `max` characters: at its last paragraph, else
+ * sentence, else word end within the limit when that keeps at least half of
+ * it. A copy: the cut must not keep the whole answer's text alive.
+ */
+function clipText(text: string | null, max: number): string | null {
+  if (text === null || text.length <= max) return text;
+  let cut = text.lastIndexOf('\n', max);
+  if (cut < max / 2) cut = text.lastIndexOf('. ', max - 1) + 1;
+  if (cut < max / 2) cut = text.lastIndexOf(' ', max);
+  if (cut < max / 2) cut = /[\ud800-\udbff]/.test(text[max - 1]!) ? max - 1 : max;
+  return Buffer.from(text.slice(0, cut).trimEnd(), 'utf8').toString('utf8');
+}
+
 const isFlag = (v: unknown): boolean => v !== undefined && v !== null && v !== false;
 const asString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
@@ -203,14 +226,14 @@ function readQuery(res: HttpResponse): QueryPart {
     const title = asString(p?.title);
     if (p === null || title === null) throw new AnswerError('a page without a title', { retryable: true });
     const props = (p.pageprops ?? {}) as Record<string, unknown>;
-    const extract = asString(p.extract);
+    const extract = clipText(asString(p.extract), MAX_EXTRACT_CHARS);
     pages.set(title, {
       title,
       ns: typeof p.ns === 'number' ? p.ns : null,
       missing: isFlag(p.missing),
       invalid: isFlag(p.invalid) ? (asString(p.invalidreason) ?? 'invalid title') : null,
       disambiguation: isFlag(props.disambiguation),
-      description: asString(p.description),
+      description: clipText(asString(p.description), MAX_DESCRIPTION_CHARS),
       ...(extract !== null ? { extract } : {}),
     });
   }
@@ -294,6 +317,11 @@ function entriesOf(sent: readonly string[], part: QueryPart, cover: ExtractCover
       out.set(title, { kind: 'missing', why: 'a redirect loop', fetched });
       continue;
     }
+    // a title MediaWiki would refuse (a control character...) is no page, whatever the answer says of it
+    if (!isValidTitle(at)) {
+      out.set(title, { kind: 'missing', why: 'invalid: a title MediaWiki would refuse', fetched });
+      continue;
+    }
     const page = part.pages.get(at);
     if (page === undefined) throw new AnswerError(`no page in the answer for ${JSON.stringify(title)}`, { retryable: true });
     out.set(title, pageEntry(page, at !== (part.normalized.get(title) ?? title)));
@@ -307,19 +335,20 @@ function cacheSpec(dataDir: string): CacheSpec<Entry> {
     version: CACHE_VERSION,
     name: 'the Wikipedia cache',
     without: 'asking Wikipedia again',
-    validate(_key, raw) {
+    validate(key, raw) {
       const e = raw as Record<string, unknown> | null;
       const fetched = asString(e?.fetched) ?? '';
+      if (!isValidTitle(key)) return null;
       if (e?.kind === 'missing') return { kind: 'missing', why: asString(e.why) ?? 'missing', fetched };
-      if (e?.kind !== 'page' || typeof e.title !== 'string') return null;
+      if (e?.kind !== 'page' || typeof e.title !== 'string' || !isValidTitle(e.title)) return null;
       if (e.extract !== undefined && e.extract !== null && typeof e.extract !== 'string') return null;
       return {
         kind: 'page',
         title: e.title,
         ...(e.redirected === true ? { redirected: true as const } : {}),
         ...(e.disambiguation === true ? { disambiguation: true as const } : {}),
-        ...(typeof e.description === 'string' ? { description: e.description } : {}),
-        ...(e.extract !== undefined ? { extract: e.extract as string | null } : {}),
+        ...(typeof e.description === 'string' ? { description: clipText(e.description, MAX_DESCRIPTION_CHARS)! } : {}),
+        ...(e.extract !== undefined ? { extract: clipText(e.extract as string | null, MAX_EXTRACT_CHARS) } : {}),
         fetched,
       };
     },

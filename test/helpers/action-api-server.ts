@@ -75,6 +75,8 @@ export interface ActionApiOptions {
   delayMs?: number;
   /** TextExtracts' limit with exintro (20 on Wikipedia) */
   extractLimit?: number;
+  /** changes an answer's JSON before it is sent: a server that answers what no MediaWiki would */
+  tamper?: (body: Record<string, unknown>, req: RecordedRequest) => void;
 }
 
 export interface ActionApiServer extends FaultServerState<RecordedRequest> {
@@ -88,12 +90,14 @@ const API_PATH = '/w/api.php';
 const TITLES_LIMIT = 50;
 const INTERWIKI = new Set(['q', 'wikiquote', 'wikt', 'wiktionary', 'fr', 'de', 'es', 'it', 'ja', 'zh', 'm', 'meta', 'c', 'commons', 'd', 'wikidata', 's', 'n', 'b', 'v', 'voy', 'mw', 'w', 'species']);
 const NAMESPACES: Record<string, number> = { talk: 1, user: 2, wikipedia: 4, file: 6, mediawiki: 8, template: 10, help: 12, category: 14, portal: 100, draft: 118 };
-const INVALID = /[<>[\]{}|\u0000-\u001f\u007f]/u;
+const INVALID = /[<>[\]{}|\u0000-\u001f\u007f\ufffd]/u;
+/** The characters MediaWikiTitleCodec reads as a space (tabs and line breaks are not: they are invalid). */
+const SPACES = /[ _\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/gu;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** MediaWiki's own normalisation, written from its documentation (not the client's code). */
 export function normalizeLikeMediaWiki(raw: string): { title: string } | { invalid: string } | { interwiki: string } {
-  let t = raw.normalize('NFC').replace(/[\u200e\u200f\u202a-\u202e]/gu, '').replace(/[_\s]+/gu, ' ').trim();
+  let t = raw.normalize('NFC').replace(/[\u200e\u200f\u202a-\u202e]/gu, '').replace(SPACES, ' ').replace(/^ | $/g, '');
   const hash = t.indexOf('#');
   if (hash >= 0) t = t.slice(0, hash).trim();
   if (t.startsWith(':')) t = t.slice(1).trim();
@@ -282,6 +286,7 @@ export async function startActionApiServer(options: ActionApiOptions): Promise<A
       const answer = (): void => {
         const { body, error } = query(record.params);
         if (error !== undefined) record.apiError = error;
+        else options.tamper?.(body, record);
         send(x, 200, JSON.stringify(body), error !== undefined ? { 'mediawiki-api-error': error } : {});
       };
       if (fault?.kind === 'maxlag') {

@@ -6,6 +6,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { constants, createGzip } from 'node:zlib';
 
 export type Fault =
   /** an error status, with an optional Retry-After and body */
@@ -19,7 +22,19 @@ export type Fault =
   /** the connection reset (RST) before any response */
   | { kind: 'reset' }
   /** the headers and half the body, then the connection closed */
-  | { kind: 'truncated' };
+  | { kind: 'truncated' }
+  /**
+   * 200 (or `status`), `Content-Encoding: gzip`, a body that inflates to
+   * `inflated` bytes of spaces (about 1/1000 of that as sent), or never
+   * stops inflating when `inflated` is absent
+   */
+  | { kind: 'bomb'; inflated?: number; status?: number }
+  /**
+   * 200 (or `status`), a body of `bytes` spaces (absent: one that never ends),
+   * as fast as the client reads it; with `declared`, a Content-Length saying
+   * so; with `encoding`, a Content-Encoding that says what it is not
+   */
+  | { kind: 'flood'; bytes?: number; declared?: boolean; status?: number; encoding?: string };
 
 /** What every recorded request has; each server adds its own fields. */
 export interface BaseRecord {
@@ -39,8 +54,10 @@ export interface BaseRecord {
   status?: number;
   /** Date.now() when the response was sent */
   answeredAt?: number;
-  /** the client went away before the answer */
+  /** the client went away before the answer (or, for a streamed body, before its end) */
   abandoned?: boolean;
+  /** a streamed body's bytes written to the socket (as sent: compressed for a bomb) */
+  streamed?: number;
 }
 
 export interface FaultServerState<R extends BaseRecord> {
@@ -65,6 +82,8 @@ export interface Exchange<R extends BaseRecord> {
   reset(): void;
   /** the headers and half of `full`, then the connection closed */
   truncate(type: string, full: string): void;
+  /** `body` streamed as the client reads it; resolves once it ended or the client went away */
+  stream(status: number, headers: Record<string, string | number>, body: Readable): Promise<void>;
   /** a delay cancelled by close() */
   later(ms: number): Promise<void>;
 }
@@ -156,6 +175,16 @@ export async function startFaultServer<R extends BaseRecord>(state: FaultServerS
         res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(full) });
         res.write(full.slice(0, Math.floor(full.length / 2)), () => req.socket.destroy());
       },
+      async stream(status, headers, body) {
+        if (done) return;
+        finish(status);
+        record.streamed = 0;
+        res.writeHead(status, headers);
+        body.on('data', (chunk: Buffer) => (record.streamed! += chunk.length));
+        await pipeline(body, res).catch(() => {
+          record.abandoned = true;
+        });
+      },
       later,
     });
   }
@@ -219,5 +248,32 @@ export async function playFault<R extends BaseRecord>(
       const { type, text } = how.full();
       return x.truncate(type, text);
     }
+    case 'bomb':
+      return x.stream(fault.status ?? 200, { 'content-type': how.full().type, 'content-encoding': 'gzip' }, bomb(fault.inflated));
+    case 'flood': {
+      const headers: Record<string, string | number> = { 'content-type': how.full().type };
+      if (fault.declared && fault.bytes !== undefined) headers['content-length'] = fault.bytes;
+      if (fault.encoding !== undefined) headers['content-encoding'] = fault.encoding;
+      return x.stream(fault.status ?? 200, headers, filler(fault.bytes));
+    }
   }
+}
+
+/** `bytes` bytes of spaces (forever when absent), 64 KiB a chunk, made as they are read. */
+export function filler(bytes = Infinity, byte = 0x20): Readable {
+  const chunk = Buffer.alloc(64 << 10, byte);
+  let left = bytes;
+  return new Readable({
+    read() {
+      if (left <= 0) return void this.push(null);
+      const n = Math.min(chunk.length, left);
+      left -= n;
+      this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    },
+  });
+}
+
+/** A gzip body that inflates to `inflated` bytes of spaces (forever when absent), compressed as it is read. */
+export function bomb(inflated?: number): Readable {
+  return filler(inflated).pipe(createGzip({ level: constants.Z_BEST_COMPRESSION, chunkSize: 64 << 10 }));
 }

@@ -181,12 +181,15 @@ export interface OracleOptions {
  * A title as MediaWiki spells the page it names, for the titles these worlds
  * hold (the oracle's own, not the test server's): Unicode NFC, `_` and runs of
  * spaces as one space, the first letter upper case; null for a title MediaWiki
- * refuses (brackets, braces, `|`, `<`, `>`, `#`, control characters) and for
- * another wiki's (`q:` is Wikiquote's).
+ * refuses (brackets, braces, `|`, `<`, `>`, `#`, control characters, U+FFFD)
+ * and for another wiki's (`q:` is Wikiquote's).
  */
 function spelled(title: string): string | null {
-  const t = title.normalize('NFC').replace(/[_\s]+/gu, ' ').trim();
-  if (t === '' || /[[\]{}|<>#\u0000-\u001f\u007f]/u.test(t) || /^q\s*:/iu.test(t)) return null;
+  const nfc = title.normalize('NFC');
+  // a control character (a tab, a line break too) or U+FFFD refuses the title; it is not a space
+  if (/[[\]{}|<>#\u0000-\u001f\u007f-\u009f\ufffd]/u.test(nfc)) return null;
+  const t = nfc.replace(/[_ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/gu, ' ').trim();
+  if (t === '' || /^q *:/iu.test(t)) return null;
   return cap(t);
 }
 
@@ -201,11 +204,14 @@ function resolve(world: World, title: string): { title: string; page: WikiPage }
     seen.add(to);
     at = to;
   }
-  const page = world.pages[at];
+  const page = refused(at) ? undefined : world.pages[at];
   return page === undefined || (page.ns ?? 0) !== 0 ? null : { title: at, page };
 }
 
 const FILM = /\bfilm\b/i;
+
+/** Whether `title` names no page (a title MediaWiki refuses, another wiki's): in the dump or on the wiki. */
+const refused = (title: string): boolean => spelled(title) === null;
 
 // The year check, read from docs/wikipedia.md on its own: the phrase first, then whether a
 // sentence ended before it (src/stages/match.ts cuts the first sentence first).
@@ -260,8 +266,12 @@ export function expectedMatches(films: readonly Film[], world: World, options: O
   };
   return films.map((f): MatchRow => {
     const urls = options.wikidata && f.imdbId ? (world.sparql[f.imdbId] ?? []) : [];
-    if (urls.length > 0) {
-      const keys = urls.map((u) => decodeURIComponent(u.slice('https://en.wikipedia.org/wiki/'.length)).replace(/_/g, ' ')).sort();
+    // a title MediaWiki would refuse is no page: Wikidata naming one names nothing
+    const keys = urls
+      .map((u) => decodeURIComponent(u.slice('https://en.wikipedia.org/wiki/'.length)).replace(/_/g, ' '))
+      .filter((k) => !refused(k))
+      .sort();
+    if (keys.length > 0) {
       const held = keys.filter((k) => live(k) !== null);
       const key = (held.length > 0 ? held : keys)[0]!;
       return { filmId: f.id, method: 'wikidata', title: key, url: urlFromKey(key), ...abstractOf(key) };
@@ -270,6 +280,7 @@ export function expectedMatches(films: readonly Film[], world: World, options: O
     for (const T of new Set(titles)) {
       const candidates = [...(f.year !== null ? [`${T} (${f.year} film)`] : []), `${T} (film)`, T];
       for (const c of candidates) {
+        if (refused(c)) continue;
         const bare = c === T;
         const dated = c === `${T} (${f.year} film)`;
         const r = live(c);
