@@ -4,6 +4,7 @@
  * bind parameters only (sort columns come from a fixed whitelist).
  */
 import pg from 'pg';
+import { Slots } from '../concurrency.js';
 import { CONNECT_TIMEOUT_MS, answered, databaseError, describeServer, dropConnection, stallTimeoutMs, withTransaction } from '../db/connect.js';
 import { TrueFilmError } from '../errors.js';
 import { maskUrl } from '../format.js';
@@ -58,37 +59,13 @@ function busyError(url: string, size: number, waitMs: number): TrueFilmError {
 }
 
 /**
- * At most `size` reads hold a connection; the others wait their turn (first
- * come, first served) for at most `waitMs`. The pool then never queues a
- * request itself, so a failure to connect means the server, not a busy pool.
+ * A connection to read on: at most `slots` reads hold one; the others wait
+ * their turn (first come, first served) for at most `waitMs`, then are told
+ * the dashboard is busy. The pool then never queues a request itself, so a
+ * failure to connect means the server, not a busy pool.
  */
-function turns(size: number, waitMs: number, busy: () => TrueFilmError): { take(): Promise<void>; give(): void } {
-  let free = size;
-  const waiting: (() => void)[] = [];
-  return {
-    take() {
-      if (free > 0 && waiting.length === 0) {
-        free--;
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve, reject) => {
-        const grant = (): void => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiting.splice(waiting.indexOf(grant), 1);
-          reject(busy());
-        }, waitMs);
-        waiting.push(grant);
-      });
-    },
-    give() {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    },
-  };
+async function turn(slots: Slots, waitMs: number, busy: () => TrueFilmError): Promise<() => void> {
+  return slots.tryAcquire() ?? slots.acquire(AbortSignal.timeout(waitMs)).catch(() => Promise.reject(busy()));
 }
 
 export function createReader(url: string, options: ReaderOptions = {}): Reader {
@@ -105,11 +82,11 @@ export function createReader(url: string, options: ReaderOptions = {}): Reader {
   });
   pool.on('remove', (c) => clients.delete(c as pg.Client));
   const stallMs = readStallMs();
-  const queue = turns(poolSize, queueWaitMs, () => busyError(url, poolSize, queueWaitMs));
+  const slots = new Slots(poolSize);
   let closed: Promise<void> | null = null;
   return {
     async read<T>(fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
-      await queue.take();
+      const release = await turn(slots, queueWaitMs, () => busyError(url, poolSize, queueWaitMs));
       try {
         let client: pg.PoolClient;
         try {
@@ -132,7 +109,7 @@ export function createReader(url: string, options: ReaderOptions = {}): Reader {
           client.release(failed);
         }
       } finally {
-        queue.give();
+        release();
       }
     },
     close: () =>

@@ -25,6 +25,7 @@ import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent, Dispatcher } from 'undici';
 import { VERSION } from '../config.js';
+import { Slots } from '../concurrency.js';
 import { TrueFilmError, type ErrorCode } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { BodyNotInflating, BodyTooLarge, readBody } from './body.js';
@@ -167,44 +168,6 @@ const HINTS: Record<Failure['code'], string> = {
   HTTP_TIMEOUT: 'The service did not answer in time; try again later.',
   HTTP_UNREACHABLE: 'Check the URL and the network connection (a proxy or firewall may block it).',
 };
-
-/** A counting semaphore whose waits can be aborted. */
-class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async acquire(signal: AbortSignal | undefined): Promise<() => void> {
-    if (this.free > 0) {
-      this.free--;
-    } else {
-      await new Promise<void>((resolve, reject) => {
-        const wake = (): void => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = (): void => {
-          const at = this.waiting.indexOf(wake);
-          if (at >= 0) this.waiting.splice(at, 1);
-          reject(signal?.reason);
-        };
-        this.waiting.push(wake);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      });
-    }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next(); // the slot passes straight to the next waiter
-      else this.free++;
-    };
-  }
-}
 
 function snippet(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
