@@ -6,7 +6,7 @@
  * so readers neither wait for it nor deadlock with it.
  */
 import type pg from 'pg';
-import { copyRows } from '../db/copy.js';
+import { copyRows, type CopyValue } from '../db/copy.js';
 import { databaseError, dropConnection, stallTimeoutMs, stalledError, watchProgress, withClient, withTransaction } from '../db/connect.js';
 import {
   STAGING_SCHEMA,
@@ -90,128 +90,118 @@ async function swap(client: pg.Client, schema: string): Promise<void> {
   await client.query(`DROP SCHEMA ${quoteIdent(STAGING_SCHEMA)}`);
 }
 
+/** The films table's columns, each with its value: one list, so that a column and its value never drift apart. */
+const FILM_COLUMNS: [string, (f: FilmRecord) => CopyValue][] = [
+  ['id', (f) => f.id],
+  ['imdb_id', (f) => f.imdbId],
+  ['title', (f) => f.title],
+  ['original_title', (f) => f.originalTitle],
+  ['release_date', (f) => f.releaseDate],
+  ['year', (f) => f.year],
+  ['budget', (f) => Math.round(f.budget)],
+  ['revenue', (f) => Math.round(f.revenue)],
+  ['ratio', (f) => f.ratio],
+  ['rank', (f) => f.rank],
+  ['rating', (f) => f.rating],
+  ['vote_count', (f) => f.voteCount],
+  ['wikipedia_url', (f) => f.match.url],
+  ['wikipedia_title', (f) => f.match.title],
+  ['wikipedia_abstract', (f) => f.match.abstract],
+  ['wikipedia_match', (f) => f.match.method],
+  ['abstract_source', (f) => f.match.abstractSource],
+  ['wikidata_budget', (f) => f.money.wikidataBudget],
+  ['wikidata_revenue', (f) => f.money.wikidataRevenue],
+  ['money_check', (f) => f.money.check],
+];
+
+/** COPYs every table of the load into the staging schema; `step` says what is being done, for the progress and the errors. */
+async function copyAll(client: pg.Client, films: FilmRecord[], signal: AbortSignal | undefined, step: (doing: string) => void): Promise<LoadReport> {
+  const staging = quoteIdent(STAGING_SCHEMA);
+  const copy = (table: string, columns: string[], rows: Iterable<CopyValue[]>) => copyRows(client, `${staging}.${table}`, columns, rows, signal);
+  step('copying films');
+  const filmCount = await copy('films', FILM_COLUMNS.map(([c]) => c), films.map((f) => FILM_COLUMNS.map(([, value]) => value(f))));
+  step('copying genres');
+  const genres = distinctRefs(films, (f) => f.genres);
+  const companies = distinctRefs(films, (f) => f.companies);
+  const genreCount = await copy('genres', ['id', 'name'], genres.map((g) => [g.id, g.name]));
+  const companyCount = await copy('production_companies', ['id', 'name'], companies.map((c) => [c.id, c.name]));
+  step('copying film links');
+  return {
+    films: filmCount,
+    genres: genreCount,
+    production_companies: companyCount,
+    film_genres: await copy('film_genres', ['film_id', 'genre_id'], links(films, (f) => f.genres)),
+    film_production_companies: await copy('film_production_companies', ['film_id', 'company_id'], links(films, (f) => f.companies)),
+  };
+}
+
+/**
+ * Ctrl-C while a statement runs or waits for a lock: the statement is
+ * cancelled from a second connection, and the transaction rolls back (no
+ * COMMIT is ever sent). A server that does not answer the cancel in time
+ * loses the connection, and rolls back when it notices. Returns the undo.
+ */
+function cancelOnAbort(client: pg.Client, url: string, signal: AbortSignal | undefined, pid: () => number | null): () => void {
+  let dropping: NodeJS.Timeout | undefined;
+  const cancel = (): void => {
+    const backend = pid();
+    if (backend !== null) void withClient(url, (c) => c.query('SELECT pg_cancel_backend($1)', [backend])).catch(() => {});
+    dropping = setTimeout(() => dropConnection(client), CANCEL_GRACE_MS);
+  };
+  signal?.addEventListener('abort', cancel, { once: true });
+  return () => {
+    clearTimeout(dropping);
+    signal?.removeEventListener('abort', cancel);
+  };
+}
+
+/** A load's failure, said for what it was: a stop, a server that stopped answering, a lock held, or the database's error. */
+function loadFailure(err: unknown, options: LoadOptions, doing: string, stalled: boolean, stallMs: number, lockTimeoutS: number): unknown {
+  if (options.signal?.aborted) {
+    return new TrueFilmError('INTERRUPTED', `stopped while ${doing}: rolled back, the previous load is untouched`, { cause: err });
+  }
+  if (stalled) return stalledError(options.url, doing, stallMs);
+  if ((err as { code?: string }).code === '55P03') {
+    return new TrueFilmError('DB_LOCKED', `the previous load's tables stayed locked for ${lockTimeoutS} s while ${doing}; the new load was rolled back`, {
+      input: maskUrl(options.url),
+      hint: 'Another session holds a lock on them (LOCK TABLE, a schema change, or an open transaction that wrote to them; see pg_locks and pg_stat_activity): end it and run again.',
+      cause: err,
+    });
+  }
+  return databaseError(err, options.url, doing);
+}
+
 export async function runLoad(films: FilmRecord[], options: LoadOptions): Promise<LoadReport> {
   const { client, ui } = options;
   const schema = options.schema ?? 'public';
-  const staging = quoteIdent(STAGING_SCHEMA);
   const task = ui.task('load', 5, 'items');
   let doing = 'preparing the load';
-  // Ctrl-C while a statement runs or waits for a lock: cancel it from a second
-  // connection; the transaction then rolls back (no COMMIT is ever sent). A
-  // server that does not answer the cancel in time loses the connection, and
-  // rolls back when it notices.
-  let pid: number | null = null;
-  let dropping: NodeJS.Timeout | undefined;
-  const cancel = (): void => {
-    if (pid !== null) void withClient(options.url, (c) => c.query('SELECT pg_cancel_backend($1)', [pid])).catch(() => {});
-    dropping = setTimeout(() => dropConnection(client), CANCEL_GRACE_MS);
+  const step = (what: string): void => {
+    if (doing.startsWith('copying')) task.increment(1);
+    doing = what;
   };
-  options.signal?.addEventListener('abort', cancel, { once: true });
+  let pid: number | null = null;
+  const undoCancel = cancelOnAbort(client, options.url, options.signal, () => pid);
   // A server that stops answering (frozen, cut off) fails the load instead of holding it for ever.
   const stallMs = options.stallMs ?? stallTimeoutMs();
   const watch = watchProgress(client, stallMs);
   // a lock wait must end (with the server's own error) well before the server counts as stalled
-  const swapLockTimeoutS = Math.max(1, Math.min(SWAP_LOCK_TIMEOUT_S, Math.floor(stallMs / 2000)));
+  const lockTimeoutS = Math.max(1, Math.min(SWAP_LOCK_TIMEOUT_S, Math.floor(stallMs / 2000)));
   try {
     pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     return await withTransaction(client, async () => {
       // A run that died before COMMIT left nothing behind, but an older
       // release might have: start from a clean staging schema.
+      const staging = quoteIdent(STAGING_SCHEMA);
       await client.query(`DROP SCHEMA IF EXISTS ${staging} CASCADE`);
       await client.query(`CREATE SCHEMA ${staging}`);
       await client.query(createTablesSql(STAGING_SCHEMA));
-
-      doing = 'copying films';
-      const genres = distinctRefs(films, (f) => f.genres);
-      const companies = distinctRefs(films, (f) => f.companies);
-      const report: LoadReport = {
-        films: await copyRows(
-          client,
-          `${staging}.films`,
-          [
-            'id',
-            'imdb_id',
-            'title',
-            'original_title',
-            'release_date',
-            'year',
-            'budget',
-            'revenue',
-            'ratio',
-            'rank',
-            'rating',
-            'vote_count',
-            'wikipedia_url',
-            'wikipedia_title',
-            'wikipedia_abstract',
-            'wikipedia_match',
-            'abstract_source',
-            'wikidata_budget',
-            'wikidata_revenue',
-            'money_check',
-          ],
-          films.map((f) => [
-            f.id,
-            f.imdbId,
-            f.title,
-            f.originalTitle,
-            f.releaseDate,
-            f.year,
-            Math.round(f.budget),
-            Math.round(f.revenue),
-            f.ratio,
-            f.rank,
-            f.rating,
-            f.voteCount,
-            f.match.url,
-            f.match.title,
-            f.match.abstract,
-            f.match.method,
-            f.match.abstractSource,
-            f.money.wikidataBudget,
-            f.money.wikidataRevenue,
-            f.money.check,
-          ]),
-          options.signal,
-        ),
-        genres: 0,
-        film_genres: 0,
-        production_companies: 0,
-        film_production_companies: 0,
-      };
-      task.increment(1);
-      doing = 'copying genres';
-      report.genres = await copyRows(client, `${staging}.genres`, ['id', 'name'], genres.map((g) => [g.id, g.name]), options.signal);
-      report.production_companies = await copyRows(
-        client,
-        `${staging}.production_companies`,
-        ['id', 'name'],
-        companies.map((c) => [c.id, c.name]),
-        options.signal,
-      );
-      task.increment(1);
-      doing = 'copying film links';
-      report.film_genres = await copyRows(
-        client,
-        `${staging}.film_genres`,
-        ['film_id', 'genre_id'],
-        links(films, (f) => f.genres),
-        options.signal,
-      );
-      report.film_production_companies = await copyRows(
-        client,
-        `${staging}.film_production_companies`,
-        ['film_id', 'company_id'],
-        links(films, (f) => f.companies),
-        options.signal,
-      );
-      task.increment(1);
+      const report = await copyAll(client, films, options.signal, step);
 
       await options.beforeSwap?.(client);
       options.signal?.throwIfAborted();
-
-      doing = `replacing the previous load in schema ${schema}`;
-      await client.query(`SET LOCAL lock_timeout = '${swapLockTimeoutS}s'`);
+      step(`replacing the previous load in schema ${schema}`);
+      await client.query(`SET LOCAL lock_timeout = '${lockTimeoutS}s'`);
       await swap(client, schema);
       await client.query(loadsTableSql(schema));
       await client.query(`INSERT INTO ${quoteIdent(schema)}.${LOADS_TABLE} (films, report) VALUES ($1, $2)`, [
@@ -223,26 +213,10 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
       return report;
     });
   } catch (err) {
-    if (options.signal?.aborted) {
-      throw new TrueFilmError('INTERRUPTED', `stopped while ${doing}: rolled back, the previous load is untouched`, { cause: err });
-    }
-    if (watch.stalled) throw stalledError(options.url, doing, stallMs);
-    if ((err as { code?: string }).code === '55P03') {
-      throw new TrueFilmError(
-        'DB_LOCKED',
-        `the previous load's tables stayed locked for ${swapLockTimeoutS} s while ${doing}; the new load was rolled back`,
-        {
-          input: maskUrl(options.url),
-          hint: 'Another session holds a lock on them (LOCK TABLE, a schema change, or an open transaction that wrote to them; see pg_locks and pg_stat_activity): end it and run again.',
-          cause: err,
-        },
-      );
-    }
-    throw databaseError(err, options.url, doing);
+    throw loadFailure(err, options, doing, watch.stalled, stallMs, lockTimeoutS);
   } finally {
     watch.stop();
-    clearTimeout(dropping);
-    options.signal?.removeEventListener('abort', cancel);
+    undoCancel();
     task.increment(1);
     task.stop();
   }
