@@ -27,6 +27,7 @@ import { startEmbedded } from '../src/db/embedded.js';
 import { runLoad } from '../src/stages/load.js';
 import type { FilmRecord, MoneyCheck, NamedRef } from '../src/types.js';
 import { createUi } from '../src/ui.js';
+import { rng as random } from './generate.js';
 import { startCliDashboard } from '../test/helpers/dashboard.js';
 import { ensureWrk } from './swap.js';
 
@@ -77,18 +78,6 @@ end
 
 const GENRES = ['Drama', 'Comedy', 'Thriller', 'Action', 'Romance', 'Horror', 'Adventure', 'Crime', 'Science Fiction', 'Family',
   'Fantasy', 'Mystery', 'Animation', 'Documentary', 'Music', 'History', 'War', 'Western', 'Foreign', 'TV Movie'];
-
-/** A seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `n` films ranked as the metadata stage ranks them, with 1-3 genres, 1-3 of

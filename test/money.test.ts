@@ -10,18 +10,7 @@ import { loadRates, ratesOf } from '../src/rates.js';
 import { judgeMoney, runMoney } from '../src/stages/money.js';
 import type { Film, MoneyStatement } from '../src/types.js';
 import { oracleMoney, type OracleRates } from './helpers/money-oracle.js';
-
-/** A small seeded generator (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as random } from './helpers/random.js';
 
 const RATES: Record<string, Record<string, number>> = {
   '1990': { GBP: 0.5, EUR: 0.8, JPY: 144 },

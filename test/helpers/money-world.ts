@@ -8,6 +8,7 @@
  */
 import type { Film } from '../../src/types.js';
 import { oracleMoney, type OracleRates, type OracleStatement, type OracleVerdict } from './money-oracle.js';
+import { seeded as random } from './random.js';
 import { CURRENCIES, UNIT_ONE, USD, WORLDWIDE, type Item, type Statement } from './wikidata-rdf.js';
 
 const UNITED_STATES = 'Q30';
@@ -44,18 +45,6 @@ export interface MoneyWorld {
   cases: Map<number, MoneyCase>;
   /** film id -> the oracle's verdict */
   expected: Map<number, OracleVerdict>;
-}
-
-/** A seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const cost = (amount: string, extra: Partial<Statement> = {}): Statement => ({ property: 'P2130', amount, ...extra });

@@ -53,9 +53,9 @@ class FrontendReader {
   }
 }
 
-export async function startPgProxy(targetUrl: string, beforeCopyData: () => Promise<void>): Promise<PgProxy> {
+/** A TCP proxy to a PostgreSQL server: `onClient` wires each client to its upstream connection (and may read or hold what the client sends). */
+export async function proxyTo(targetUrl: string, onClient: (client: net.Socket, upstream: net.Socket) => void): Promise<PgProxy> {
   const target = new URL(targetUrl);
-  let copySeen = false;
   const sockets = new Set<net.Socket>();
   const proxy: PgProxy = { url: '', connections: 0, close: async () => {} };
   const server = net.createServer((client) => {
@@ -69,6 +69,24 @@ export async function startPgProxy(targetUrl: string, beforeCopyData: () => Prom
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
     upstream.pipe(client);
+    onClient(client, upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(targetUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as net.AddressInfo).port);
+  proxy.url = url.toString();
+  proxy.close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  return proxy;
+}
+
+export async function startPgProxy(targetUrl: string, beforeCopyData: () => Promise<void>): Promise<PgProxy> {
+  let copySeen = false;
+  return proxyTo(targetUrl, (client, upstream) => {
     const reader = new FrontendReader();
     client.on('data', (chunk: Buffer) => {
       if (copySeen || reader.seenCopyData) {
@@ -89,15 +107,4 @@ export async function startPgProxy(targetUrl: string, beforeCopyData: () => Prom
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(targetUrl);
-  url.hostname = '127.0.0.1';
-  url.port = String((server.address() as net.AddressInfo).port);
-  proxy.url = url.toString();
-  proxy.close = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
-  return proxy;
 }

@@ -5,7 +5,7 @@
  * data messages and bytes went by. It is how a test sees *how* the data went
  * in, not only that it arrived.
  */
-import net from 'node:net';
+import { proxyTo } from './pg-proxy.js';
 
 export interface PgRecorder {
   /** the proxied server's URL with the recorder's port */
@@ -50,8 +50,6 @@ const cString = (body: Buffer, from: number): [string, number] => {
 };
 
 export async function startPgRecorder(targetUrl: string): Promise<PgRecorder> {
-  const target = new URL(targetUrl);
-  const sockets = new Set<net.Socket>();
   const recorder: PgRecorder = { url: '', statements: [], copy: { messages: 0, bytes: 0 }, close: async () => {} };
   const onMessage = (type: string, body: Buffer): void => {
     if (type === 'Q') recorder.statements.push(cString(body, 0)[0]);
@@ -61,31 +59,14 @@ export async function startPgRecorder(targetUrl: string): Promise<PgRecorder> {
       recorder.copy.bytes += body.length;
     }
   };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {});
-    }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    upstream.pipe(client);
+  const proxy = await proxyTo(targetUrl, (client, upstream) => {
     const frontend = new Frontend(onMessage);
     client.on('data', (chunk: Buffer) => {
       frontend.feed(chunk);
       upstream.write(chunk);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(targetUrl);
-  url.hostname = '127.0.0.1';
-  url.port = String((server.address() as net.AddressInfo).port);
-  recorder.url = url.toString();
-  recorder.close = () =>
-    new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    });
+  recorder.url = proxy.url;
+  recorder.close = proxy.close;
   return recorder;
 }
