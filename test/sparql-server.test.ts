@@ -164,7 +164,7 @@ describe('wrong queries get wrong answers', () => {
   test('a misspelt predicate finds nothing', async () => {
     const articles = async (query: string) => (await select(query)).results.bindings.filter((b) => b.article !== undefined);
     assert.ok((await articles(buildQuery(IDS))).length > 0, 'the right query finds articles');
-    assert.deepEqual((await select(buildQuery(IDS).replace('wdt:P345', 'wdt:P354'))).results.bindings, [], 'no item at all');
+    assert.deepEqual((await select(buildQuery(IDS).replaceAll('wdt:P345', 'wdt:P354'))).results.bindings, [], 'no item at all');
     for (const wrong of [buildQuery(IDS).replace('schema:about', 'schema:About'), buildQuery(IDS).replace('<https://en.wikipedia.org/>', '<https://en.wikipedia.org>')]) {
       assert.deepEqual(await articles(wrong), [], wrong);
     }

@@ -102,6 +102,9 @@ const ONTOLOGY = 'http://wikiba.se/ontology#';
  * before the join on ?item (8x slower in oxigraph at 200 ids).
  */
 export function buildQuery(ids: string[]): string {
+  // Each branch starts from the ids: an engine that does not push a join into a UNION (oxigraph
+  // does not) would otherwise match every statement of the graph first (60x slower at 200 ids).
+  const items = [`    VALUES ?imdb { ${ids.map((id) => `"${id}"`).join(' ')} }`, '    ?item wdt:P345 ?imdb .'];
   return [
     'PREFIX wd: <http://www.wikidata.org/entity/>',
     'PREFIX wdt: <http://www.wikidata.org/prop/direct/>',
@@ -111,13 +114,13 @@ export function buildQuery(ids: string[]): string {
     'PREFIX wikibase: <http://wikiba.se/ontology#>',
     'PREFIX schema: <http://schema.org/>',
     'SELECT ?imdb ?article ?statement ?property ?rank ?amount ?unit ?currency ?place WHERE {',
-    `  VALUES ?imdb { ${ids.map((id) => `"${id}"`).join(' ')} }`,
-    '  ?item wdt:P345 ?imdb .',
     '  {',
+    ...items,
     '    ?article schema:about ?item ;',
     '             schema:isPartOf <https://en.wikipedia.org/> .',
     ...MONEY_PROPERTIES.flatMap((p) => [
       '  } UNION {',
+      ...items,
       `    ?item p:${p} ?statement .`,
       `    ?statement psv:${p} ?node ;`,
       '               wikibase:rank ?rank .',
