@@ -181,8 +181,11 @@ export async function startSparqlServer(options: SparqlServerOptions): Promise<S
       const wantsJson = (req.headers.accept ?? '').includes('application/sparql-results+json');
       const answers = new Map<boolean, Answer>();
       const answer = (json: boolean): Answer => answers.get(json) ?? answers.set(json, evaluate(store, record.query, json)).get(json)!;
+      // A server answering after `delayMs` answers after that time in all, its own evaluation included.
+      const started = performance.now();
+      if (options.delayMs && req.method !== undefined && record.query !== '') answer(wantsJson);
       await playFault(x, fault, {
-        delayMs: options.delayMs,
+        delayMs: options.delayMs === undefined ? undefined : Math.max(0, options.delayMs - (performance.now() - started)),
         noUserAgent: 'Please set a user-agent and respect our robot policy https://w.wiki/CX6',
         refuse() {
           if (req.method !== 'POST' && req.method !== 'GET') x.send(405, 'text/plain', 'method not allowed');
