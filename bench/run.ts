@@ -6,13 +6,12 @@
  * arriving while it runs), the same on the .gz, Node's zlib
  * inflating the .gz and nothing else, a single-thread full sax parse (the
  * naive baseline), and `wc -l` (the memory-speed yardstick). Prints MB/s,
- * ratios, peak RSS and the targets of issue 3; writes bench/results/*.json.
+ * ratios, peak RSS and the scan's targets; writes bench/results/*.json.
  *
  * The scan is also measured with the WebAssembly SIMD finder turned off
- * (TRUEFILM_SCAN_SIMD=0: Buffer.indexOf and the fast path in JS, as before
- * it) and half on (=find: the search in WebAssembly, the fast path in JS),
- * in turns with the default (A B C A B C ...), so that a load that comes and
- * goes on the machine falls on each alike.
+ * (TRUEFILM_SCAN_SIMD=0: Buffer.indexOf and the fast path in JS, the
+ * fallback), in turns with the default (A B A B ...), so that a load that
+ * comes and goes on the machine falls on each alike.
  *
  * Then the same scan on a CirrusSearch dump of the same size (bench/generate.ts
  * --format cirrus): .json at 1 thread and at every thread, .json.gz, and
@@ -71,7 +70,7 @@ function parseSize(text: string): number {
 
 interface Measure {
   ms: number;
-  /** how the workers found docs: 'simd' (the default), 'simd find' or 'indexOf' */
+  /** how the workers found docs: 'simd' (the default) or 'indexOf' */
   finder?: string;
   cpuMs: number;
   rss: number;
@@ -283,7 +282,6 @@ const probeBefore = cpuProbe();
 const loadBefore = os.loadavg()[0]!;
 const results: Record<string, Measure & { all: number[] }> = {};
 const INDEXOF = { TRUEFILM_SCAN_SIMD: '0' };
-const FIND = { TRUEFILM_SCAN_SIMD: 'find' };
 results.wc = wc(xml, runs);
 Object.assign(
   results,
@@ -292,7 +290,6 @@ Object.assign(
     scan1Indexof: { args: ['scan', keys, '1', xml], env: INDEXOF },
     scanN: { args: ['scan', keys, String(threads), xml] },
     scanNIndexof: { args: ['scan', keys, String(threads), xml], env: INDEXOF },
-    scanNFind: { args: ['scan', keys, String(threads), xml], env: FIND },
   }),
 );
 // half the keys arrive 0.3 s into the scan (Wikidata answers do): the price of looking for them late
@@ -391,34 +388,33 @@ if (cirrus) {
 }
 
 // the WebAssembly SIMD finder against Buffer.indexOf, measured in turns
-const simdRows: [string, string, string, string | null][] = [
-  ['scan, 1 thread', 'scan1', 'scan1Indexof', null],
-  [`scan, ${threads} threads`, 'scanN', 'scanNIndexof', 'scanNFind'],
-  [`scan of the .gz, ${threads} threads`, 'gzN', 'gzNIndexof', null],
+const simdRows: [string, string, string][] = [
+  ['scan, 1 thread', 'scan1', 'scan1Indexof'],
+  [`scan, ${threads} threads`, 'scanN', 'scanNIndexof'],
+  [`scan of the .gz, ${threads} threads`, 'gzN', 'gzNIndexof'],
 ];
 const cell = (m: Measure | undefined): string => (m ? `${fmt(m.ms)} ms, ${fmt(mbps(m))} MB/s` : '-');
-console.log('\nfinding docs: WebAssembly SIMD (the default) against Buffer.indexOf (TRUEFILM_SCAN_SIMD=0) and the SIMD search with the fast path in JS (=find), in turns');
+console.log('\nfinding docs: WebAssembly SIMD (the default) against Buffer.indexOf (TRUEFILM_SCAN_SIMD=0), in turns');
 console.log(
   textTable(
-    ['measure', 'SIMD', 'indexOf', 'SIMD find, JS fast path', 'indexOf / SIMD', 'CPU indexOf / SIMD'],
-    simdRows.map(([label, simd, indexOf, find]) => [
+    ['measure', 'SIMD', 'indexOf', 'indexOf / SIMD', 'CPU indexOf / SIMD'],
+    simdRows.map(([label, simd, indexOf]) => [
       label,
       cell(r[simd]),
       cell(r[indexOf]),
-      find ? cell(r[find]) : '-',
       fmt(r[indexOf]!.ms / r[simd]!.ms, 2) + '×',
       fmt(r[indexOf]!.cpuMs / r[simd]!.cpuMs, 2) + '×',
     ]),
-    'lrrrrr',
+    'lrrrr',
   ),
 );
 // (the CirrusSearch scan reads into the finder's memory too, but finds its lines with Buffer.indexOf)
 const paths = Object.entries(results).filter(([k, m]) => m.finder !== undefined && !k.startsWith('cirrus')).map(([k, m]) => `${k}: ${m.finder}`);
 console.log(`finder used: ${paths.join(', ')}`);
 
-const found = ['scan1', 'scanN', 'late', 'gzN', 'scan1Indexof', 'scanNIndexof', 'scanNFind', 'gzNIndexof'].map((k) => results[k]!.found);
+const found = ['scan1', 'scanN', 'late', 'gzN', 'scan1Indexof', 'scanNIndexof', 'gzNIndexof'].map((k) => results[k]!.found);
 const agree = found.every((f) => f === found[0]);
-console.log(`\npages found: ${found.join(', ')} (1 thread, ${threads} threads, late keys, .gz; then with indexOf, find)${agree ? '' : '  MISMATCH'}`);
+console.log(`\npages found: ${found.join(', ')} (1 thread, ${threads} threads, late keys, .gz; then with indexOf)${agree ? '' : '  MISMATCH'}`);
 
 const targets = [
   { name: `scan at ${threads} threads >= 2 GB/s`, value: mbps(r.scanN!) / 1000, unit: 'GB/s', met: mbps(r.scanN!) >= 2000 },

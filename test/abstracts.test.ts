@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { docOf, HEADER, TRAILER, titleOf } from '../bench/generate.js';
 import { isTrueFilmError } from '../src/errors.js';
 import { urlFromKey } from '../src/keys.js';
-import { DocScanner } from '../src/scan/scanner.js';
+import { DocScanner } from '../src/scan/xml.js';
 import { runAbstracts, WantedKeys, type AbstractsOptions, type AbstractsResult } from '../src/stages/abstracts.js';
 import { REAL_DATA, ROOT, WITHOUT_REAL_DATA } from './helpers/cli.js';
 import { arrivingKeys, closedKeys, hookedUi, recordingUi } from './helpers/recorder.js';

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { docOf, HEADER, TRAILER, titleOf } from '../bench/generate.js';
 import { docFinder, DocFinder, FIND_WINDOW, makeFinder } from '../src/scan/docfind.js';
-import { fastPathOf } from '../src/scan/scanner.js';
+import { fastPathOf } from '../src/scan/xml.js';
 import { runAbstracts, type AbstractsResult } from '../src/stages/abstracts.js';
 import { closedKeys, quiet } from './helpers/recorder.js';
 
