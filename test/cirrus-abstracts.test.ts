@@ -147,7 +147,7 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
       const result = await scan(inputs, closedKeys(keys), { threads, rangeSize });
       assert.deepEqual(pagesOf(result, inputs), expected.pages, `threads ${threads}, ranges of ${rangeSize}`);
       assert.deepEqual([...result.imdb], expected.imdb, `threads ${threads}, ranges of ${rangeSize}`);
-      assert.deepEqual(result.report, { files: 3, bytes: expected.bytes, docs: expected.docs, threads, malformed_docs: expected.malformed });
+      assert.deepEqual(result.report, { files: 3, bytes: expected.bytes, docs: expected.docs, threads, malformed_docs: expected.malformed, samples: result.report.samples });
       assert.equal(result.rescannedBytes, 0);
     }
   });
@@ -166,7 +166,7 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
       assert.deepEqual(pagesOf(result, inputs), expected.pages, `${names} ${threads} threads`);
       assert.deepEqual([...result.imdb], expected.imdb, `${names}`);
       const pool = inputs.every((file) => plain.has(file)) ? Math.max(1, threads - 1) : threads;
-      assert.deepEqual(result.report, { files: names.length, bytes: expected.bytes, docs: expected.docs, threads: pool, malformed_docs: expected.malformed }, `${names}`);
+      assert.deepEqual(result.report, { files: names.length, bytes: expected.bytes, docs: expected.docs, threads: pool, malformed_docs: expected.malformed, samples: result.report.samples }, `${names}`);
     }
   });
 
@@ -228,7 +228,7 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
     } catch (err) {
       notJson = `not JSON: ${(err as Error).message}`;
     }
-    assert.deepEqual(result.malformed, [
+    assert.deepEqual(result.report.samples, [
       { file: files['b.json'], offset: line('this line is garbage'), reason: 'line is not a JSON object' },
       { file: files['b.json'], offset: line('"_id":"32"'), reason: 'bulk action without its document' },
       { file: files['b.json'], offset: line('"page_id":33'), reason: 'document without "title"' },
@@ -387,7 +387,7 @@ describe('CirrusSearch faults', () => {
       assert.deepEqual([...result.pages.keys()], ['Before', 'After'], file);
       assert.equal(result.report.docs, 3);
       assert.equal(result.report.malformed_docs, 1);
-      assert.deepEqual(result.malformed, [{ file, offset: Buffer.byteLength(head) + '{"index":{"_id":"1"}}\n'.length, reason: `line larger than ${8 << 20} bytes` }]);
+      assert.deepEqual(result.report.samples, [{ file, offset: Buffer.byteLength(head) + '{"index":{"_id":"1"}}\n'.length, reason: `line larger than ${8 << 20} bytes` }]);
     }
   });
 

@@ -9,6 +9,18 @@ import type { KeyTable } from './keytable.js';
 export type DumpFormat = 'xml' | 'cirrus';
 export type Compression = 'none' | 'gzip' | 'bzip2';
 
+/** One file of the scan's input. */
+export interface DumpInput {
+  file: string;
+  /** bytes on disk */
+  size: number;
+  compression: Compression;
+  /** known from the first bytes; for a compressed file, once it is decompressed */
+  format: DumpFormat | null;
+  /** dump bytes (decompressed size for .gz/.bz2, known once decompressed) */
+  bytes: number;
+}
+
 /** A doc (a CirrusSearch document line) whose key is wanted, or that links a wanted IMDb id. */
 export interface ScanHit {
   /** the key's index in the key log (-1: a CirrusSearch document wanted for its IMDb link only) */
