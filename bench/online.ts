@@ -1,5 +1,5 @@
 /**
- * The online run with no dump (issue 13), timed: the real CSV's first 4,994
+ * The online run with no dump, timed: the real CSV's first 4,994
  * rows, --top 1000, no --abstracts, against a SPARQL test server and an Action
  * API test server that answer every request after 150 ms (the world of
  * test/helpers/wiki-world.ts). The built program, as users run it, into the

@@ -14,8 +14,7 @@ import { docOf, HEADER, TRAILER } from '../bench/generate.js';
 import { Collector } from '../src/scan/collect.js';
 import { hashKey } from '../src/scan/hash.js';
 import { describeInput, firstPassTasks, latePassTasks, type PlannedTask, type Region } from '../src/scan/plan.js';
-import type { TaskResult } from '../src/scan/task.js';
-import type { DumpInput, ScanHit, ScanOutput } from '../src/scan/types.js';
+import type { DumpInput, ScanHit, ScanOutput, TaskResult } from '../src/scan/types.js';
 import { keyTable } from './helpers/scan.js';
 
 const page = (key: string, abstract: string): ScanHit['page'] => ({ key, url: `https://en.wikipedia.org/wiki/${key}`, abstract });

@@ -86,8 +86,8 @@ export class ImdbTable {
   }
 }
 
-/** Is buf[s, e) a bulk action line? */
-export function isAction(buf: Uint8Array, s: number, e: number): boolean {
+/** Does the line buf[s, e) start as a bulk action (`{"index":`)? */
+function isAction(buf: Uint8Array, s: number, e: number): boolean {
   return matchAt(buf, s, ACTION, e);
 }
 

@@ -10,8 +10,7 @@
  */
 import { inInput } from './decompress.js';
 import { FORMATS } from './formats.js';
-import type { TaskResult } from './task.js';
-import type { DumpInput, ScanOutput } from './types.js';
+import type { DumpInput, ScanOutput, TaskResult } from './types.js';
 import type { DumpSample, WikiPage } from '../types.js';
 
 export interface ScannedPage extends WikiPage {

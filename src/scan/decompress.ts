@@ -14,7 +14,7 @@ import path from 'node:path';
 import { TrueFilmError, isTrueFilmError, type ErrorCode } from '../errors.js';
 import { FORMATS, sniffFormat } from './formats.js';
 import { drain, gunzipBuffers } from './gzip.js';
-import type { Compression, Cutter, DumpFormat, InflatedChunk } from './types.js';
+import type { Compression, Cutter, DumpFormat, FormatChunk, InflatedChunk } from './types.js';
 
 /** the system decompressors for .bz2, in order of preference */
 export const BZIP2_COMMANDS = ['lbzip2', 'bzip2'];
@@ -23,11 +23,6 @@ export function compressionOf(magic: Uint8Array): Compression {
   if (magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
   if (magic[0] === 0x42 && magic[1] === 0x5a && magic[2] === 0x68) return 'bzip2';
   return 'none';
-}
-
-/** A chunk of a decompressed file, in the format found at its start. */
-export interface FormatChunk extends InflatedChunk {
-  format: DumpFormat;
 }
 
 export interface DecompressOptions {

@@ -15,11 +15,10 @@
  */
 import { stat, open } from 'node:fs/promises';
 import { TrueFilmError } from '../errors.js';
-import { compressionOf, decompressChunks, type FormatChunk } from './decompress.js';
+import { compressionOf, decompressChunks } from './decompress.js';
 import { sniffFormat, SNIFF_BYTES } from './formats.js';
 import type { KeyTable } from './keytable.js';
-import type { ChunkTask, RangeTask, ScanTask } from './task.js';
-import type { DumpInput } from './types.js';
+import type { ChunkTask, DumpInput, FormatChunk, RangeTask, ScanTask } from './types.js';
 
 /** A part of one input scanned by one first-pass task, and what it saw. */
 export interface Region {

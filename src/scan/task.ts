@@ -8,73 +8,15 @@
  * not keep its code across threads), and the main thread names the file.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { isTrueFilmError, type ErrorCode } from '../errors.js';
+import { isTrueFilmError } from '../errors.js';
 import { ImdbTable } from './cirrus.js';
 import { docFinder } from './docfind.js';
 import { FORMATS, type FormatScanOptions } from './formats.js';
 import { KeyTable } from './keytable.js';
-import type { DumpFormat, ScanOutput } from './types.js';
-import { keyLogClosed, syncKeyTable, type KeyLogRef } from './wanted.js';
+import type { ChunkTask, RangeTask, ScanContext, ScanOutput, ScanTask, TaskError, TaskResult } from './types.js';
+import { keyLogClosed, syncKeyTable } from './wanted.js';
 
 export const DEFAULT_READ_SIZE = 256 << 10;
-
-/** What every task of a run shares, handed to each worker once (Piscina's workerData). */
-export interface ScanContext {
-  /** identifies the run (its key log): a worker keeps one key table per run */
-  run: string;
-  log: KeyLogRef;
-  /** the wanted IMDb ids (CirrusSearch documents that link one are wanted) */
-  imdb: string[];
-}
-
-interface TaskBase {
-  format: DumpFormat;
-  /** the key window: keys [from, to) are looked for; `to` absent = all keys logged when the task starts */
-  from: number;
-  to?: number;
-  /** record every doc's key hash and offset, unless the key set is closed when the task starts */
-  index: boolean;
-  maxDocBytes?: number;
-}
-
-/** Docs (lines) that start in [start, bound) of a file; `spans` for several ranges of one file. */
-export interface RangeTask extends TaskBase {
-  kind: 'range';
-  file: string;
-  spans: [start: number, bound: number][];
-  readSize?: number;
-}
-
-/** A decompressed chunk that starts at the file's start or where a doc starts, and ends at one or at the end. */
-export interface ChunkTask extends TaskBase {
-  kind: 'chunk';
-  /** the chunk's bytes, in parts that follow one another (moved to the worker, not copied) */
-  parts: Uint8Array[];
-  /** offset of the first part's first byte in the decompressed file */
-  start: number;
-  /** the chunk ends the file (else it ends where a doc starts) */
-  last: boolean;
-}
-
-export type ScanTask = RangeTask | ChunkTask;
-
-export interface TaskError {
-  code: ErrorCode;
-  message: string;
-  offset?: number;
-  hint?: string;
-}
-
-export interface TaskResult {
-  /** the keys [0, version) were known to this task (the window's end) */
-  version: number;
-  outputs: ScanOutput[];
-  /** the index covers the task's docs (false when the key set was closed when it started) */
-  indexed: boolean;
-  error?: TaskError;
-  /** Date.now() when a worker began the task (set by src/workers/scan.ts) */
-  startedAt?: number;
-}
 
 let table: { run: string; keys: KeyTable; imdb: ImdbTable } | null = null;
 /**

@@ -3,7 +3,9 @@
  * scanner's output, the chunks a cutter makes, and the faces of both.
  */
 import type { WikiPage } from '../types.js';
+import type { ErrorCode } from '../errors.js';
 import type { KeyTable } from './keytable.js';
+import type { KeyLogRef } from './wanted.js';
 
 /** The two dumps `--abstracts` reads: the abstract dump's XML, the CirrusSearch dump's NDJSON. */
 export type DumpFormat = 'xml' | 'cirrus';
@@ -111,6 +113,71 @@ export interface Cutter {
   push(data: Uint8Array): InflatedChunk[];
   /** The decompressed data ends: the last chunk. */
   end(): InflatedChunk[];
+}
+
+// ---- the tasks, between the main thread and the workers (src/scan/task.ts) ----
+
+/** What every task of a run shares, handed to each worker once (Piscina's workerData). */
+export interface ScanContext {
+  /** identifies the run (its key log): a worker keeps one key table per run */
+  run: string;
+  log: KeyLogRef;
+  /** the wanted IMDb ids (CirrusSearch documents that link one are wanted) */
+  imdb: string[];
+}
+
+interface TaskBase {
+  format: DumpFormat;
+  /** the key window: keys [from, to) are looked for; `to` absent = all keys logged when the task starts */
+  from: number;
+  to?: number;
+  /** record every doc's key hash and offset, unless the key set is closed when the task starts */
+  index: boolean;
+  maxDocBytes?: number;
+}
+
+/** Docs (lines) that start in [start, bound) of a file; `spans` for several ranges of one file. */
+export interface RangeTask extends TaskBase {
+  kind: 'range';
+  file: string;
+  spans: [start: number, bound: number][];
+  readSize?: number;
+}
+
+/** A decompressed chunk that starts at the file's start or where a doc starts, and ends at one or at the end. */
+export interface ChunkTask extends TaskBase {
+  kind: 'chunk';
+  /** the chunk's bytes, in parts that follow one another (moved to the worker, not copied) */
+  parts: Uint8Array[];
+  /** offset of the first part's first byte in the decompressed file */
+  start: number;
+  /** the chunk ends the file (else it ends where a doc starts) */
+  last: boolean;
+}
+
+export type ScanTask = RangeTask | ChunkTask;
+
+export interface TaskError {
+  code: ErrorCode;
+  message: string;
+  offset?: number;
+  hint?: string;
+}
+
+export interface TaskResult {
+  /** the keys [0, version) were known to this task (the window's end) */
+  version: number;
+  outputs: ScanOutput[];
+  /** the index covers the task's docs (false when the key set was closed when it started) */
+  indexed: boolean;
+  error?: TaskError;
+  /** Date.now() when a worker began the task (set by src/workers/scan.ts) */
+  startedAt?: number;
+}
+
+/** A chunk of a decompressed file, in the format found at its start. */
+export interface FormatChunk extends InflatedChunk {
+  format: DumpFormat;
 }
 
 export const DEFAULT_MAX_DOC_BYTES = 8 << 20;

@@ -4,7 +4,8 @@
  * IMDb ids) comes once, as workerData.
  */
 import { workerData } from 'node:worker_threads';
-import { runScanTask, type ScanContext, type ScanTask, type TaskResult } from '../scan/task.js';
+import { runScanTask } from '../scan/task.js';
+import type { ScanContext, ScanTask, TaskResult } from '../scan/types.js';
 
 const context = workerData as ScanContext;
 
