@@ -246,17 +246,17 @@ class ScanPool {
     // while workers still start up, or when tasks end faster than they start,
     // it may never come (the process then exits with the wait pending). The
     // end of any task in flight is what frees a place in the queue.
-    while (this.#pool.queueSize >= this.#pool.options.maxQueue) await Promise.race([...this.#inFlight, this.#stopped]);
+    while (this.#pool.queueSize >= this.#pool.options.maxQueue) await this.#unlessStopped(Promise.race(this.#inFlight));
   }
 
   /** Waits for every task sent; rejects once the scan is stopped. */
   async settle(): Promise<void> {
-    await Promise.race([Promise.all(this.#inFlight), this.#stopped]);
+    await this.#unlessStopped(Promise.all(this.#inFlight));
   }
 
   /** Waits for `promise`; rejects once the scan is stopped. */
   async until(promise: Promise<void>): Promise<void> {
-    await Promise.race([promise, this.#stopped]);
+    await this.#unlessStopped(promise);
   }
 
   /** Stops what runs after `err`, and returns the error the scan ends with. */
@@ -271,6 +271,17 @@ class ScanPool {
   async close(): Promise<void> {
     this.#signal?.removeEventListener('abort', this.#onAbort);
     await this.#pool.destroy().catch(() => {});
+  }
+
+  /**
+   * Waits for `promise`, and rejects once the scan is stopped, also when both
+   * happened (a stopped scan's planners make no more tasks, and its last
+   * tasks may all be over: nothing in flight is no success then).
+   */
+  async #unlessStopped<T>(promise: Promise<T>): Promise<T> {
+    const value = await Promise.race([this.#stopped, promise]);
+    if (this.#stop.signal.aborted) return this.#stopped;
+    return value;
   }
 
   async #run({ task, transfer }: PlannedTask): Promise<TaskResult> {
