@@ -47,7 +47,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { textTable } from '../src/format.js';
-import { ensureDump, imdbOf, titleOf } from './generate.js';
+import { cirrusKeysFile as cirrusKeysIn, ensureDump, keysFile as keysIn } from './generate.js';
 import { benchOnline, printOnline } from './online.js';
 import { benchSwap, printSwap } from './swap.js';
 import { measureWholeRun, printWholeRun, type WholeResult } from './whole.js';
@@ -56,6 +56,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DATA = path.join(HERE, 'data');
 const RESULTS = path.join(HERE, 'results');
 const SEED = 1;
+const keysFile = (docs: number): string => keysIn(DATA, SEED, docs);
+const cirrusKeysFile = (docs: number): string => cirrusKeysIn(DATA, SEED, docs);
 
 function flag(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -146,44 +148,6 @@ function alone(command: string, file: string, runs: number): Measure & { all: nu
     all.push(performance.now() - t);
   }
   return { ms: Math.min(...all), cpuMs: NaN, rss: NaN, all: all.map(Math.round) };
-}
-
-/**
- * The wanted keys of the CirrusSearch scan, in the proportions of a real run
- * (a few thousand keys, most not in the dump; a few thousand docs wanted of
- * millions): 0.3% of the documents by title, 0.1% by IMDb link, and 2,700
- * titles and 900 IMDb ids that the dump does not hold.
- */
-function cirrusKeysFile(docs: number): string {
-  const file = path.join(DATA, `cirrus-keys-seed${SEED}-${docs}.json`);
-  if (!existsSync(file)) {
-    const keys: string[] = [];
-    const imdb: string[] = [];
-    const titles = Math.max(1, Math.round(docs * 0.003));
-    for (let i = 0, step = Math.max(1, Math.floor(docs / titles)); i < docs && keys.length < titles; i += step) keys.push(titleOf(SEED, i));
-    for (let i = 0; i < 2700; i++) keys.push(`Absent Film ${i} (${1950 + (i % 70)} film)`);
-    const links = Math.max(1, Math.round(docs * 0.001));
-    for (let i = 1; i < docs && imdb.length < links; i += 7) {
-      const id = imdbOf(SEED, i);
-      if (id && !imdb.includes(id)) imdb.push(id);
-    }
-    for (let i = 0; i < 900; i++) imdb.push(`tt9${String(i).padStart(7, '0')}`);
-    writeFileSync(file, JSON.stringify({ keys, imdb }));
-  }
-  return file;
-}
-
-/** the wanted keys: 3,000 pages of the dump (a few thousand matter) and 2,000 that it does not hold */
-function keysFile(docs: number): string {
-  const file = path.join(DATA, `keys-seed${SEED}-${docs}.json`);
-  if (!existsSync(file)) {
-    const keys: string[] = [];
-    const step = Math.max(1, Math.floor(docs / 3000));
-    for (let i = 0; i < docs && keys.length < 3000; i += step) keys.push(titleOf(SEED, i));
-    for (let i = 0; i < 2000; i++) keys.push(`Absent Film ${i} (${1950 + (i % 70)} film)`);
-    writeFileSync(file, JSON.stringify(keys));
-  }
-  return file;
 }
 
 function cpuModel(): string {
