@@ -264,8 +264,7 @@ class ScanPool {
     this.#failure ??= err; // before the abort, whose rejections come after it
     this.#stop.abort();
     await Promise.allSettled([...this.#inFlight]);
-    if (this.#signal?.aborted) return interrupted(this.#signal);
-    return this.#failure ?? err;
+    return this.#signal?.aborted ? interrupted(this.#signal) : this.#failure;
   }
 
   async close(): Promise<void> {
