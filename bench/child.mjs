@@ -1,6 +1,6 @@
 // One measurement in a fresh process, so that its peak RSS is its own.
 // Runs the BUILT code (dist/), as users do: no TypeScript loader in the workers.
-// TRUEFILM_SCAN_SIMD=0 (or =find) in the environment selects how the workers find docs.
+// TRUEFILM_SCAN_SIMD=0 in the environment makes the workers find docs with Buffer.indexOf.
 //   node bench/child.mjs scan KEYS.json THREADS FILE...    (KEYS.json: [keys] or { keys, imdb })
 //   node bench/child.mjs late KEYS.json THREADS DELAY_MS FILE...  (half the keys come DELAY_MS late)
 //   node bench/child.mjs inflate FILE.gz
@@ -54,7 +54,7 @@ if (mode === 'scan' || mode === 'late') {
   const { docFinder } = await import('../dist/scan/docfind.js');
   const finder = docFinder();
   extra = {
-    finder: finder === null ? 'indexOf' : finder.fastPath ? 'simd' : 'simd find',
+    finder: finder === null ? 'indexOf' : 'simd',
     docs: result.report.docs,
     found: result.pages.size,
     imdb: result.imdb.size,

@@ -18,7 +18,7 @@
  *
  *   node --import tsx bench/generate.ts OUT SIZE [--seed N] [--gzip] [--format xml|cirrus]
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -233,6 +233,44 @@ export function* dumpPieces(seed: number, bytes: number, format: DumpFormat = 'x
   }
   piece.push(trailer);
   yield Buffer.from(piece.join(''));
+}
+
+/** The wanted keys of the abstract-dump scan: 3,000 pages of the dump (a few thousand matter) and 2,000 that it does not hold. */
+export function keysFile(dir: string, seed: number, docs: number): string {
+  const file = path.join(dir, `keys-seed${seed}-${docs}.json`);
+  if (!existsSync(file)) {
+    const keys: string[] = [];
+    const step = Math.max(1, Math.floor(docs / 3000));
+    for (let i = 0; i < docs && keys.length < 3000; i += step) keys.push(titleOf(seed, i));
+    for (let i = 0; i < 2000; i++) keys.push(`Absent Film ${i} (${1950 + (i % 70)} film)`);
+    writeFileSync(file, JSON.stringify(keys));
+  }
+  return file;
+}
+
+/**
+ * The wanted keys of the CirrusSearch scan, in the proportions of a real run
+ * (a few thousand keys, most not in the dump; a few thousand docs wanted of
+ * millions): 0.3% of the documents by title, 0.1% by IMDb link, and 2,700
+ * titles and 900 IMDb ids that the dump does not hold.
+ */
+export function cirrusKeysFile(dir: string, seed: number, docs: number): string {
+  const file = path.join(dir, `cirrus-keys-seed${seed}-${docs}.json`);
+  if (!existsSync(file)) {
+    const keys: string[] = [];
+    const imdb: string[] = [];
+    const titles = Math.max(1, Math.round(docs * 0.003));
+    for (let i = 0, step = Math.max(1, Math.floor(docs / titles)); i < docs && keys.length < titles; i += step) keys.push(titleOf(seed, i));
+    for (let i = 0; i < 2700; i++) keys.push(`Absent Film ${i} (${1950 + (i % 70)} film)`);
+    const links = Math.max(1, Math.round(docs * 0.001));
+    for (let i = 1; i < docs && imdb.length < links; i += 7) {
+      const id = imdbOf(seed, i);
+      if (id && !imdb.includes(id)) imdb.push(id);
+    }
+    for (let i = 0; i < 900; i++) imdb.push(`tt9${String(i).padStart(7, '0')}`);
+    writeFileSync(file, JSON.stringify({ keys, imdb }));
+  }
+  return file;
 }
 
 export interface GenerateOptions {

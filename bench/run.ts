@@ -6,13 +6,12 @@
  * arriving while it runs), the same on the .gz, Node's zlib
  * inflating the .gz and nothing else, a single-thread full sax parse (the
  * naive baseline), and `wc -l` (the memory-speed yardstick). Prints MB/s,
- * ratios, peak RSS and the targets; writes bench/results/*.json.
+ * ratios, peak RSS and the scan's targets; writes bench/results/*.json.
  *
  * The scan is also measured with the WebAssembly SIMD finder turned off
- * (TRUEFILM_SCAN_SIMD=0: Buffer.indexOf and the fast path in JS, as before
- * it) and half on (=find: the search in WebAssembly, the fast path in JS),
- * in turns with the default (A B C A B C ...), so that a load that comes and
- * goes on the machine falls on each alike.
+ * (TRUEFILM_SCAN_SIMD=0: Buffer.indexOf and the fast path in JS, the
+ * fallback), in turns with the default (A B A B ...), so that a load that
+ * comes and goes on the machine falls on each alike.
  *
  * Then the same scan on a CirrusSearch dump of the same size (bench/generate.ts
  * --format cirrus): .json at 1 thread and at every thread, .json.gz, and
@@ -63,7 +62,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { textTable } from '../src/format.js';
-import { ensureDump, imdbOf, titleOf } from './generate.js';
+import { cirrusKeysFile as cirrusKeysIn, ensureDump, keysFile as keysIn } from './generate.js';
 import { benchDashboard, dashboardGoalMet, printDashboard } from './dashboard.js';
 import { benchHostile, printHostile } from './hostile.js';
 import { benchOnline, printOnline } from './online.js';
@@ -74,6 +73,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DATA = path.join(HERE, 'data');
 const RESULTS = path.join(HERE, 'results');
 const SEED = 1;
+const keysFile = (docs: number): string => keysIn(DATA, SEED, docs);
+const cirrusKeysFile = (docs: number): string => cirrusKeysIn(DATA, SEED, docs);
 
 function flag(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -88,7 +89,7 @@ function parseSize(text: string): number {
 
 interface Measure {
   ms: number;
-  /** how the workers found docs: 'simd' (the default), 'simd find' or 'indexOf' */
+  /** how the workers found docs: 'simd' (the default) or 'indexOf' */
   finder?: string;
   cpuMs: number;
   rss: number;
@@ -164,44 +165,6 @@ function alone(command: string, file: string, runs: number): Measure & { all: nu
     all.push(performance.now() - t);
   }
   return { ms: Math.min(...all), cpuMs: NaN, rss: NaN, all: all.map(Math.round) };
-}
-
-/**
- * The wanted keys of the CirrusSearch scan, in the proportions of a real run
- * (a few thousand keys, most not in the dump; a few thousand docs wanted of
- * millions): 0.3% of the documents by title, 0.1% by IMDb link, and 2,700
- * titles and 900 IMDb ids that the dump does not hold.
- */
-function cirrusKeysFile(docs: number): string {
-  const file = path.join(DATA, `cirrus-keys-seed${SEED}-${docs}.json`);
-  if (!existsSync(file)) {
-    const keys: string[] = [];
-    const imdb: string[] = [];
-    const titles = Math.max(1, Math.round(docs * 0.003));
-    for (let i = 0, step = Math.max(1, Math.floor(docs / titles)); i < docs && keys.length < titles; i += step) keys.push(titleOf(SEED, i));
-    for (let i = 0; i < 2700; i++) keys.push(`Absent Film ${i} (${1950 + (i % 70)} film)`);
-    const links = Math.max(1, Math.round(docs * 0.001));
-    for (let i = 1; i < docs && imdb.length < links; i += 7) {
-      const id = imdbOf(SEED, i);
-      if (id && !imdb.includes(id)) imdb.push(id);
-    }
-    for (let i = 0; i < 900; i++) imdb.push(`tt9${String(i).padStart(7, '0')}`);
-    writeFileSync(file, JSON.stringify({ keys, imdb }));
-  }
-  return file;
-}
-
-/** the wanted keys: 3,000 pages of the dump (a few thousand matter) and 2,000 that it does not hold */
-function keysFile(docs: number): string {
-  const file = path.join(DATA, `keys-seed${SEED}-${docs}.json`);
-  if (!existsSync(file)) {
-    const keys: string[] = [];
-    const step = Math.max(1, Math.floor(docs / 3000));
-    for (let i = 0; i < docs && keys.length < 3000; i += step) keys.push(titleOf(SEED, i));
-    for (let i = 0; i < 2000; i++) keys.push(`Absent Film ${i} (${1950 + (i % 70)} film)`);
-    writeFileSync(file, JSON.stringify(keys));
-  }
-  return file;
 }
 
 function cpuModel(): string {
@@ -329,7 +292,6 @@ const probeBefore = cpuProbe();
 const loadBefore = os.loadavg()[0]!;
 const results: Record<string, Measure & { all: number[] }> = {};
 const INDEXOF = { TRUEFILM_SCAN_SIMD: '0' };
-const FIND = { TRUEFILM_SCAN_SIMD: 'find' };
 results.wc = wc(xml, runs);
 Object.assign(
   results,
@@ -338,7 +300,6 @@ Object.assign(
     scan1Indexof: { args: ['scan', keys, '1', xml], env: INDEXOF },
     scanN: { args: ['scan', keys, String(threads), xml] },
     scanNIndexof: { args: ['scan', keys, String(threads), xml], env: INDEXOF },
-    scanNFind: { args: ['scan', keys, String(threads), xml], env: FIND },
   }),
 );
 // half the keys arrive 0.3 s into the scan (Wikidata answers do): the price of looking for them late
@@ -437,34 +398,33 @@ if (cirrus) {
 }
 
 // the WebAssembly SIMD finder against Buffer.indexOf, measured in turns
-const simdRows: [string, string, string, string | null][] = [
-  ['scan, 1 thread', 'scan1', 'scan1Indexof', null],
-  [`scan, ${threads} threads`, 'scanN', 'scanNIndexof', 'scanNFind'],
-  [`scan of the .gz, ${threads} threads`, 'gzN', 'gzNIndexof', null],
+const simdRows: [string, string, string][] = [
+  ['scan, 1 thread', 'scan1', 'scan1Indexof'],
+  [`scan, ${threads} threads`, 'scanN', 'scanNIndexof'],
+  [`scan of the .gz, ${threads} threads`, 'gzN', 'gzNIndexof'],
 ];
 const cell = (m: Measure | undefined): string => (m ? `${fmt(m.ms)} ms, ${fmt(mbps(m))} MB/s` : '-');
-console.log('\nfinding docs: WebAssembly SIMD (the default) against Buffer.indexOf (TRUEFILM_SCAN_SIMD=0) and the SIMD search with the fast path in JS (=find), in turns');
+console.log('\nfinding docs: WebAssembly SIMD (the default) against Buffer.indexOf (TRUEFILM_SCAN_SIMD=0), in turns');
 console.log(
   textTable(
-    ['measure', 'SIMD', 'indexOf', 'SIMD find, JS fast path', 'indexOf / SIMD', 'CPU indexOf / SIMD'],
-    simdRows.map(([label, simd, indexOf, find]) => [
+    ['measure', 'SIMD', 'indexOf', 'indexOf / SIMD', 'CPU indexOf / SIMD'],
+    simdRows.map(([label, simd, indexOf]) => [
       label,
       cell(r[simd]),
       cell(r[indexOf]),
-      find ? cell(r[find]) : '-',
       fmt(r[indexOf]!.ms / r[simd]!.ms, 2) + '×',
       fmt(r[indexOf]!.cpuMs / r[simd]!.cpuMs, 2) + '×',
     ]),
-    'lrrrrr',
+    'lrrrr',
   ),
 );
 // (the CirrusSearch scan reads into the finder's memory too, but finds its lines with Buffer.indexOf)
 const paths = Object.entries(results).filter(([k, m]) => m.finder !== undefined && !k.startsWith('cirrus')).map(([k, m]) => `${k}: ${m.finder}`);
 console.log(`finder used: ${paths.join(', ')}`);
 
-const found = ['scan1', 'scanN', 'late', 'gzN', 'scan1Indexof', 'scanNIndexof', 'scanNFind', 'gzNIndexof'].map((k) => results[k]!.found);
+const found = ['scan1', 'scanN', 'late', 'gzN', 'scan1Indexof', 'scanNIndexof', 'gzNIndexof'].map((k) => results[k]!.found);
 const agree = found.every((f) => f === found[0]);
-console.log(`\npages found: ${found.join(', ')} (1 thread, ${threads} threads, late keys, .gz; then with indexOf, find)${agree ? '' : '  MISMATCH'}`);
+console.log(`\npages found: ${found.join(', ')} (1 thread, ${threads} threads, late keys, .gz; then with indexOf)${agree ? '' : '  MISMATCH'}`);
 
 const targets = [
   { name: `scan at ${threads} threads >= 2 GB/s`, value: mbps(r.scanN!) / 1000, unit: 'GB/s', met: mbps(r.scanN!) >= 2000 },

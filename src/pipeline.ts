@@ -150,7 +150,7 @@ async function findPages(config: RunConfig, films: Film[], files: string[], ui: 
     statements: wikidata.money,
     wikipedia: wiki.report,
     wikidata: wikidata.report,
-    abstracts: scan?.report ?? { files: 0, bytes: 0, docs: 0, threads: config.threads, malformed_docs: 0 },
+    abstracts: scan?.report ?? { files: 0, bytes: 0, docs: 0, threads: config.threads, malformed_docs: 0, samples: [] },
   };
 }
 

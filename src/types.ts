@@ -165,12 +165,21 @@ export interface WikidataReport {
   cache_hits: number;
 }
 
+/** A malformed doc of the dump, where it is. */
+export interface DumpSample {
+  file: string;
+  offset: number;
+  reason: string;
+}
+
 export interface AbstractsReport {
   files: number;
   bytes: number;
   docs: number;
   threads: number;
   malformed_docs: number;
+  /** a few of the malformed docs, in input order (absent when no dump was read) */
+  samples: DumpSample[];
 }
 
 export interface MatchesReport {

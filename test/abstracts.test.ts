@@ -13,7 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { docOf, HEADER, TRAILER, titleOf } from '../bench/generate.js';
 import { isTrueFilmError } from '../src/errors.js';
 import { urlFromKey } from '../src/keys.js';
-import { DocScanner } from '../src/scan/scanner.js';
+import { DocScanner } from '../src/scan/xml.js';
 import { runAbstracts, WantedKeys, type AbstractsOptions, type AbstractsResult } from '../src/stages/abstracts.js';
 import { REAL_DATA, ROOT, WITHOUT_REAL_DATA } from './helpers/cli.js';
 import { arrivingKeys, closedKeys, hookedUi, recordingUi } from './helpers/recorder.js';
@@ -97,7 +97,7 @@ describe('runAbstracts gives the sequential result', () => {
     ] as const) {
       const result = await scan(inputs, closedKeys(keys), { threads, rangeSize });
       assert.deepEqual(pagesOf(result, inputs), expected.pages, `threads ${threads}, ranges of ${rangeSize}`);
-      assert.deepEqual(result.report, { files: 4, bytes: expected.bytes, docs: expected.docs, threads, malformed_docs: expected.malformed });
+      assert.deepEqual(result.report, { files: 4, bytes: expected.bytes, docs: expected.docs, threads, malformed_docs: expected.malformed, samples: result.report.samples });
       assert.equal(result.rescannedBytes, 0);
     }
   });
@@ -114,16 +114,16 @@ describe('runAbstracts gives the sequential result', () => {
       assert.deepEqual(pagesOf(result, [...inputs]), expected.pages, `${inputs.map((f) => path.basename(f))} ${threads} threads`);
       // only .gz: zlib takes a thread, the pool has one worker fewer
       const pool = inputs.every((f) => f.endsWith('.gz')) ? Math.max(1, threads - 1) : threads;
-      assert.deepEqual(result.report, { files: 3, bytes: expected.bytes, docs: expected.docs, threads: pool, malformed_docs: expected.malformed });
+      assert.deepEqual(result.report, { files: 3, bytes: expected.bytes, docs: expected.docs, threads: pool, malformed_docs: expected.malformed, samples: result.report.samples });
     }
   });
 
   test('the malformed samples name the file and the offset, in input order', async () => {
     const result = await scan([files.a!, files.b!], closedKeys(keys), { rangeSize: 2048 });
     const edge = readFileSync(EDGE);
-    assert.deepEqual(result.malformed[0], { file: files.b, offset: edge.indexOf('<doc>\n<title>Wikipedia: No URL Here'), reason: 'doc without <url>' });
+    assert.deepEqual(result.report.samples[0], { file: files.b, offset: edge.indexOf('<doc>\n<title>Wikipedia: No URL Here'), reason: 'doc without <url>' });
     assert.deepEqual(
-      result.malformed.map((m) => m.reason),
+      result.report.samples.map((m) => m.reason),
       ['doc without <url>', 'doc without <title> or <url>', 'text between docs', 'not well-formed XML: Unexpected close tag', 'doc without </doc> before the next <doc>'],
     );
   });
@@ -271,7 +271,7 @@ describe('large docs and real data', () => {
       assert.deepEqual([...result.pages.keys()], ['Before', 'After'], file);
       assert.equal(result.report.docs, 3);
       assert.equal(result.report.malformed_docs, 1);
-      assert.deepEqual(result.malformed, [{ file, offset: Buffer.byteLength(head), reason: `doc larger than ${8 << 20} bytes` }]);
+      assert.deepEqual(result.report.samples, [{ file, offset: Buffer.byteLength(head), reason: `doc larger than ${8 << 20} bytes` }]);
     }
   });
 

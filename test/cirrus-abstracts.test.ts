@@ -14,7 +14,8 @@ import { gzipSync } from 'node:zlib';
 import { cirrusDocOf, docOf, HEADER, imdbOf, TRAILER, titleOf } from '../bench/generate.js';
 import { isTrueFilmError } from '../src/errors.js';
 import { CirrusScanner, ImdbTable } from '../src/scan/cirrus.js';
-import { DocScanner, type ScanOutput } from '../src/scan/scanner.js';
+import type { ScanOutput } from '../src/scan/types.js';
+import { DocScanner } from '../src/scan/xml.js';
 import { runAbstracts, WantedKeys, type AbstractsOptions, type AbstractsResult } from '../src/stages/abstracts.js';
 import { ROOT } from './helpers/cli.js';
 import { bzip2 } from './helpers/download.js';
@@ -146,7 +147,7 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
       const result = await scan(inputs, closedKeys(keys), { threads, rangeSize });
       assert.deepEqual(pagesOf(result, inputs), expected.pages, `threads ${threads}, ranges of ${rangeSize}`);
       assert.deepEqual([...result.imdb], expected.imdb, `threads ${threads}, ranges of ${rangeSize}`);
-      assert.deepEqual(result.report, { files: 3, bytes: expected.bytes, docs: expected.docs, threads, malformed_docs: expected.malformed });
+      assert.deepEqual(result.report, { files: 3, bytes: expected.bytes, docs: expected.docs, threads, malformed_docs: expected.malformed, samples: result.report.samples });
       assert.equal(result.rescannedBytes, 0);
     }
   });
@@ -165,7 +166,7 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
       assert.deepEqual(pagesOf(result, inputs), expected.pages, `${names} ${threads} threads`);
       assert.deepEqual([...result.imdb], expected.imdb, `${names}`);
       const pool = inputs.every((file) => plain.has(file)) ? Math.max(1, threads - 1) : threads;
-      assert.deepEqual(result.report, { files: names.length, bytes: expected.bytes, docs: expected.docs, threads: pool, malformed_docs: expected.malformed }, `${names}`);
+      assert.deepEqual(result.report, { files: names.length, bytes: expected.bytes, docs: expected.docs, threads: pool, malformed_docs: expected.malformed, samples: result.report.samples }, `${names}`);
     }
   });
 
@@ -227,7 +228,7 @@ describe('runAbstracts on CirrusSearch dumps gives the sequential result', () =>
     } catch (err) {
       notJson = `not JSON: ${(err as Error).message}`;
     }
-    assert.deepEqual(result.malformed, [
+    assert.deepEqual(result.report.samples, [
       { file: files['b.json'], offset: line('this line is garbage'), reason: 'line is not a JSON object' },
       { file: files['b.json'], offset: line('"_id":"32"'), reason: 'bulk action without its document' },
       { file: files['b.json'], offset: line('"page_id":33'), reason: 'document without "title"' },
@@ -386,7 +387,7 @@ describe('CirrusSearch faults', () => {
       assert.deepEqual([...result.pages.keys()], ['Before', 'After'], file);
       assert.equal(result.report.docs, 3);
       assert.equal(result.report.malformed_docs, 1);
-      assert.deepEqual(result.malformed, [{ file, offset: Buffer.byteLength(head) + '{"index":{"_id":"1"}}\n'.length, reason: `line larger than ${8 << 20} bytes` }]);
+      assert.deepEqual(result.report.samples, [{ file, offset: Buffer.byteLength(head) + '{"index":{"_id":"1"}}\n'.length, reason: `line larger than ${8 << 20} bytes` }]);
     }
   });
 

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { docOf, HEADER, TRAILER, titleOf } from '../bench/generate.js';
 import { docFinder, DocFinder, FIND_WINDOW, makeFinder } from '../src/scan/docfind.js';
-import { fastPathOf } from '../src/scan/scanner.js';
+import { fastPathOf } from '../src/scan/xml.js';
 import { runAbstracts, type AbstractsResult } from '../src/stages/abstracts.js';
 import { closedKeys, quiet } from './helpers/recorder.js';
 
@@ -243,7 +243,7 @@ describe('the scan with and without the finder (TRUEFILM_SCAN_SIMD=0), through t
       process.env.TRUEFILM_SCAN_SIMD = simd ? '1' : '0';
       try {
         const result: AbstractsResult = await runAbstracts([file], closedKeys(keys), { ui: quiet, ...options });
-        return JSON.stringify({ pages: [...result.pages.values()].map((p) => [p.key, p.offset, p.url, p.abstract]), report: result.report, malformed: result.malformed });
+        return JSON.stringify({ pages: [...result.pages.values()].map((p) => [p.key, p.offset, p.url, p.abstract]), report: result.report });
       } finally {
         if (saved === undefined) delete process.env.TRUEFILM_SCAN_SIMD;
         else process.env.TRUEFILM_SCAN_SIMD = saved;

@@ -1,5 +1,5 @@
 /**
- * The scanning core (src/scan/scanner.ts) and the .gz cutter, through their
+ * The abstract dump's scanning core (src/scan/xml.ts) and its cutter, through their
  * push/end faces: the same docs, byte for byte, wherever a range boundary or a
  * chunk boundary falls.
  */
@@ -11,10 +11,11 @@ import { docOf, HEADER, TRAILER, titleOf } from '../bench/generate.js';
 import { isTrueFilmError } from '../src/errors.js';
 import { urlFromKey } from '../src/keys.js';
 import { docFinder, FIND_WINDOW, type DocFinder } from '../src/scan/docfind.js';
-import { DocCutter } from '../src/scan/gzip.js';
+import { DocCutter } from '../src/scan/xml.js';
 import { hashBytes, hashKey } from '../src/scan/hash.js';
 import { KeyTable } from '../src/scan/keytable.js';
-import { DocScanner, type ScanOutput } from '../src/scan/scanner.js';
+import type { ScanOutput } from '../src/scan/types.js';
+import { DocScanner } from '../src/scan/xml.js';
 import { keyLogClosed, syncKeyTable, WantedKeys } from '../src/scan/wanted.js';
 import { ROOT } from './helpers/cli.js';
 import { keyTable, summarise, type ScanSummary } from './helpers/scan.js';

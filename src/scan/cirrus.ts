@@ -38,28 +38,32 @@
 import { isUtf8 } from 'node:buffer';
 import { TrueFilmError } from '../errors.js';
 import { isValidTitle, urlFromKey } from '../keys.js';
+import {
+  ACTION,
+  appendAt,
+  asBuffer,
+  bomAt,
+  Byte,
+  copy,
+  IMDB_HOST,
+  IMDB_NEEDLE,
+  IMDB_NEEDLE_AT,
+  IMDB_PATH,
+  IMDB_PATH_ESCAPED,
+  isSpace,
+  lastNonSpace,
+  matchAt,
+  TITLE_KEY,
+  TITLE_NEEDLE,
+  trimEnd,
+} from './bytes.js';
+import { FormatCutter } from './cutter.js';
 import { FNV_OFFSET, FNV_PRIME, hashKey } from './hash.js';
-import type { KeyTable } from './keytable.js';
-import { appendAt, Carry, type InflatedChunk } from './carry.js';
-import { DEFAULT_MAX_DOC_BYTES, type ImdbHit, type Malformed, type ScanHit, type ScanOutput } from './scanner.js';
+import { ScanSink } from './sink.js';
+import { DEFAULT_MAX_DOC_BYTES, type ScanHit, type ScanOptions, type ScanOutput, type Scanner } from './types.js';
 
-const SAMPLES = 10;
-const NL = 0x0a;
-/** `{"index":`: a bulk action line starts so */
-export const ACTION = Buffer.from('{"index":');
-const TITLE_KEY = Buffer.from('"title":');
-const IMDB_HOST = Buffer.from('imdb.com');
-// what is searched for: Buffer.indexOf finds these short needles two to
-// three times as fast as the whole words in JSON text (docs/performance.md);
-// the rest of the word is then checked
-const TITLE_NEEDLE = Buffer.from('"titl');
-const IMDB_NEEDLE = Buffer.from('b.co');
-const IMDB_PATH = Buffer.from('/title/tt');
-const IMDB_PATH_ESCAPED = Buffer.from('\\/title\\/tt');
 /** an IMDb title link as `external_link` holds it: any scheme, any subdomain (www., m.) */
 const IMDB_LINK = /^(?:[A-Za-z][A-Za-z0-9+.-]*:)?\/\/(?:[^/?#@]*@)?(?:[A-Za-z0-9-]+\.)*imdb\.com(?::\d+)?\/title\/tt(\d{1,12})(?!\d)/;
-
-const isSpace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 /** The wanted IMDb ids (`tt0054215`), by their number: links may pad the digits differently. */
 export class ImdbTable {
@@ -82,23 +86,9 @@ export class ImdbTable {
   }
 }
 
-/** Is buf[s..] the start of a bulk action line? */
-export function isAction(buf: Uint8Array, s: number, e: number): boolean {
-  if (e - s < ACTION.length) return false;
-  for (let k = 0; k < ACTION.length; k++) if (buf[s + k] !== ACTION[k]) return false;
-  return true;
-}
-
-/** the last byte of buf[from, to) that is not whitespace, or -1 */
-function lastNonSpace(buf: Uint8Array, from: number, to: number): number {
-  for (let j = to - 1; j >= from; j--) if (!isSpace(buf[j]!)) return buf[j]!;
-  return -1;
-}
-
-function matchAt(buf: Uint8Array, at: number, end: number, word: Uint8Array): boolean {
-  if (at + word.length > end) return false;
-  for (let k = 0; k < word.length; k++) if (buf[at + k] !== word[k]) return false;
-  return true;
+/** Does the line buf[s, e) start as a bulk action (`{"index":`)? */
+function isAction(buf: Uint8Array, s: number, e: number): boolean {
+  return matchAt(buf, s, ACTION, e);
 }
 
 /**
@@ -111,16 +101,16 @@ function hashJsonString(buf: Buffer, v: number, e: number): number | null {
   let i = v + 1;
   while (i < e) {
     let b = buf[i++]!;
-    if (b === 0x22) return h | 0;
-    if (b === 0x5c) {
+    if (b === Byte.QUOTE) return h | 0;
+    if (b === Byte.BACKSLASH) {
       const c = buf[i++];
-      if (c === 0x22 || c === 0x5c || c === 0x2f) b = c;
-      else if (c === 0x6e) b = 0x0a;
-      else if (c === 0x74) b = 0x09;
-      else if (c === 0x72) b = 0x0d;
-      else if (c === 0x62) b = 0x08;
-      else if (c === 0x66) b = 0x0c;
-      else if (c === 0x75) return hashEscapedString(buf, v, e);
+      if (c === Byte.QUOTE || c === Byte.BACKSLASH || c === Byte.SLASH) b = c;
+      else if (c === Byte.n) b = Byte.NL;
+      else if (c === Byte.t) b = Byte.TAB;
+      else if (c === Byte.r) b = Byte.CR;
+      else if (c === Byte.b) b = Byte.BACKSPACE;
+      else if (c === Byte.f) b = Byte.FORMFEED;
+      else if (c === Byte.u) return hashEscapedString(buf, v, e);
       else return null;
     }
     h = Math.imul(h ^ b, FNV_PRIME);
@@ -132,10 +122,10 @@ function hashEscapedString(buf: Buffer, v: number, e: number): number | null {
   let i = v + 1;
   while (i < e) {
     const b = buf[i++];
-    if (b === 0x5c) i++;
-    else if (b === 0x22) break;
+    if (b === Byte.BACKSLASH) i++;
+    else if (b === Byte.QUOTE) break;
   }
-  if (i > e || buf[i - 1] !== 0x22) return null;
+  if (i > e || buf[i - 1] !== Byte.QUOTE) return null;
   try {
     const text: unknown = JSON.parse(buf.toString('utf8', v, i));
     return typeof text === 'string' ? hashKey(text) : null;
@@ -144,27 +134,11 @@ function hashEscapedString(buf: Buffer, v: number, e: number): number | null {
   }
 }
 
-/** A string that does not share memory with the text it was sliced from. */
-function copy(text: string): string {
-  return (' ' + text).slice(1);
-}
-
-export interface CirrusScannerOptions {
-  /** absolute offset of the first byte pushed */
-  start: number;
+export interface CirrusScannerOptions extends ScanOptions {
   /** the first byte pushed starts a line (the file's start, or a chunk cut at a line start) */
   lineStart: boolean;
-  /** lines that start at or after this offset are not this scanner's (default: none) */
-  bound?: number;
-  keys: KeyTable;
   /** a document line is also wanted when its `external_link` list names one of these */
   imdb?: ImdbTable;
-  /** the key window: a document is wanted when its key's index is in [from, to) */
-  from?: number;
-  to?: number;
-  /** record every title hash of every document line and its offset (for keys that come later) */
-  index?: boolean;
-  maxDocBytes?: number;
 }
 
 const enum Mode {
@@ -182,11 +156,50 @@ const enum Mode {
 
 const EMPTY = new ImdbTable();
 
-export class CirrusScanner {
-  readonly #keys: KeyTable;
+/**
+ * The next place of a word in a buffer, searched for by a shorter needle
+ * within it (`needleAt` bytes in) and remembered: a line asks for the next
+ * one at or after its start, and only a line past the remembered place
+ * searches again, so that each byte of a buffer is searched once.
+ */
+class WordSearch {
+  readonly #word: Uint8Array;
+  readonly #needle: Uint8Array;
+  readonly #needleAt: number;
+  #buf: Buffer | null = null;
+  /** the word's next place at or after the last search (-1: none up to the buffer's end, -2: not searched) */
+  #next = -2;
+
+  constructor(word: Uint8Array, needle: Uint8Array, needleAt: number) {
+    this.#word = word;
+    this.#needle = needle;
+    this.#needleAt = needleAt;
+  }
+
+  /** Forgets what was found: the bytes may have changed. */
+  reset(): void {
+    this.#buf = null;
+  }
+
+  /** Where the word next starts in buf at or after `from`, or -1. */
+  from(buf: Buffer, from: number): number {
+    if (this.#buf !== buf) {
+      this.#buf = buf;
+      this.#next = -2;
+    }
+    while (this.#next === -2 || (this.#next >= 0 && this.#next < from)) {
+      const at = buf.indexOf(this.#needle, from + this.#needleAt);
+      if (at < 0) this.#next = -1;
+      else if (matchAt(buf, at - this.#needleAt, this.#word)) this.#next = at - this.#needleAt;
+      else from = at - this.#needleAt + 1;
+    }
+    return this.#next;
+  }
+}
+
+export class CirrusScanner implements Scanner {
+  readonly #out: ScanSink;
   readonly #imdb: ImdbTable;
-  readonly #from: number;
-  readonly #to: number;
   readonly #bound: number;
   readonly #maxDoc: number;
   #mode: Mode;
@@ -202,43 +215,24 @@ export class CirrusScanner {
   /** Skip: the last byte of the skipped line that is not whitespace (to tell a whole line at the end) */
   #skipLast = -1;
   #ended = false;
-
-  #docs = 0;
-  #hits: ScanHit[] = [];
-  #imdbHits: ImdbHit[] = [];
-  #malformed = 0;
-  #samples: Malformed[] = [];
-  #content: Malformed[] = [];
-  #hashes: Int32Array | null = null;
-  #offsets: Float64Array | null = null;
-  #indexed = 0;
-
-  /** the next `"title":` / `imdb.com` at or after the last search in #cacheBuf (-1: none up to its end, -2: not searched) */
-  #cacheBuf: Buffer | null = null;
-  #nextTitle = -2;
-  #nextImdb = -2;
+  readonly #titles = new WordSearch(TITLE_KEY, TITLE_NEEDLE, 0);
+  readonly #imdbLinks = new WordSearch(IMDB_HOST, IMDB_NEEDLE, IMDB_NEEDLE_AT);
 
   constructor(options: CirrusScannerOptions) {
-    this.#keys = options.keys;
+    this.#out = new ScanSink(options, true);
     this.#imdb = options.imdb ?? EMPTY;
-    this.#from = options.from ?? 0;
-    this.#to = options.to ?? Number.MAX_SAFE_INTEGER;
     this.#bound = options.bound ?? Number.POSITIVE_INFINITY;
     this.#maxDoc = options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
     this.#pos = options.start;
     this.#lineStart = options.start;
     this.#mode = options.lineStart ? (options.start >= this.#bound ? Mode.Done : Mode.Line) : Mode.Seek;
-    if (options.index) {
-      this.#hashes = new Int32Array(1024);
-      this.#offsets = new Float64Array(1024);
-    }
   }
 
-  /** Feeds the next bytes; returns false once the scanner needs no more. */
   push(chunk: Uint8Array): boolean {
     if (this.#ended) throw new TrueFilmError('INTERNAL', 'push() after end()');
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    this.#cacheBuf = null;
+    const buf = asBuffer(chunk);
+    this.#titles.reset();
+    this.#imdbLinks.reset();
     const len = buf.length;
     let at = 0;
     while (at < len && this.#mode !== Mode.Done) {
@@ -247,23 +241,11 @@ export class CirrusScanner {
           at = this.#carryLen > 0 ? this.#finishCarried(buf, at) : this.#linesInPlace(buf, at);
           break;
         case Mode.Seek:
-        case Mode.Skip: {
-          // to the next line start (skipping: the rest of a line too large, whose last byte tells if it was whole)
-          const n = buf.indexOf(NL, at);
-          if (this.#mode === Mode.Skip) {
-            const last = lastNonSpace(buf, at, n < 0 ? len : n);
-            if (last >= 0) this.#skipLast = last;
-          }
-          if (n < 0) {
-            at = len;
-          } else {
-            at = n + 1;
-            this.#startLine(this.#pos + at);
-          }
+        case Mode.Skip:
+          at = this.#toNextLine(buf, at);
           break;
-        }
         case Mode.Peek: {
-          const n = buf.indexOf(NL, at);
+          const n = buf.indexOf(Byte.NL, at);
           const take = Math.min(n < 0 ? len : n, at + ACTION.length - this.#carryLen);
           this.#append(buf, at, take);
           if (n >= 0 || this.#carryLen >= ACTION.length) this.#resolvePeek(take === n);
@@ -287,19 +269,7 @@ export class CirrusScanner {
         this.#endOfFile();
       }
     }
-    const out: ScanOutput = {
-      docs: this.#docs,
-      hits: this.#hits,
-      malformed: this.#malformed,
-      samples: this.#samples,
-      content: this.#content,
-      imdb: this.#imdbHits,
-    };
-    if (this.#hashes && this.#offsets) {
-      out.hashes = this.#hashes.slice(0, this.#indexed);
-      out.offsets = this.#offsets.slice(0, this.#indexed);
-    }
-    return out;
+    return this.#out.output();
   }
 
   // ---- finding lines ----
@@ -316,11 +286,27 @@ export class CirrusScanner {
     return true;
   }
 
+  /**
+   * Seeking or skipping: to the next line start (skipping the rest of a line
+   * too large, whose last byte tells if it was whole). Returns the position
+   * in buf handled so far.
+   */
+  #toNextLine(buf: Buffer, at: number): number {
+    const n = buf.indexOf(Byte.NL, at);
+    if (this.#mode === Mode.Skip) {
+      const last = lastNonSpace(buf, at, n < 0 ? buf.length : n);
+      if (last >= 0) this.#skipLast = last;
+    }
+    if (n < 0) return buf.length;
+    this.#startLine(this.#pos + n + 1);
+    return n + 1;
+  }
+
   /** No carry: the lines that lie whole in buf are read where they are. */
   #linesInPlace(buf: Buffer, at: number): number {
     const pos = this.#pos;
     for (;;) {
-      const n = buf.indexOf(NL, at);
+      const n = buf.indexOf(Byte.NL, at);
       if (n < 0) {
         this.#keepOpen(buf, at, buf.length);
         return buf.length;
@@ -333,7 +319,7 @@ export class CirrusScanner {
 
   /** The open line's first bytes are in the carry: find its end in buf. */
   #finishCarried(buf: Buffer, at: number): number {
-    const n = buf.indexOf(NL, at);
+    const n = buf.indexOf(Byte.NL, at);
     if (n < 0) {
       this.#keepOpen(buf, at, buf.length);
       return buf.length;
@@ -375,9 +361,8 @@ export class CirrusScanner {
    */
   #resolvePeek(lineEnded: boolean): void {
     const next = this.#carry.subarray(0, this.#carryLen);
-    const empty = next.length === 0 || (lineEnded && next.length === 1 && next[0] === 0x0d);
-    const document = !empty && !isAction(next, 0, next.length);
-    if (!document) this.#report(this.#pending, 'bulk action without its document');
+    const empty = next.length === 0 || (lineEnded && next.length === 1 && next[0] === Byte.CR);
+    if (empty || isAction(next, 0, next.length)) this.#orphanAction();
     this.#pending = -1;
     this.#carryLen = 0;
     this.#mode = Mode.Done;
@@ -393,166 +378,129 @@ export class CirrusScanner {
         return;
       case Mode.Skip:
         // the huge line is counted; cut short unless it ends like a JSON object
-        if (this.#skipLast !== 0x7d) throw truncatedLine(this.#pos, this.#lineStart);
+        if (this.#skipLast !== Byte.RBRACE) throw truncatedLine(this.#pos, this.#lineStart);
         break;
       case Mode.Line:
         if (this.#carryLen > 0) {
           // the last line has no `\n`: whole only if it is a whole JSON value
           const line = this.#carry.subarray(0, this.#carryLen);
-          let whole = true;
-          try {
-            JSON.parse(line.toString('utf8'));
-          } catch {
-            whole = false;
-          }
-          if (!whole) throw truncatedLine(this.#pos, this.#lineStart);
+          if (!isJson(line)) throw truncatedLine(this.#pos, this.#lineStart);
           this.#carryLen = 0;
           this.#line(line, 0, line.length, this.#lineStart);
         }
         break;
     }
-    if (this.#pending >= 0) this.#report(this.#pending, 'bulk action without its document');
-    this.#pending = -1;
+    this.#orphanAction();
     this.#mode = Mode.Done;
   }
 
   // ---- one line ----
 
-  #report(offset: number, reason: string): void {
-    this.#malformed++;
-    if (this.#samples.length < SAMPLES) this.#samples.push({ offset, reason });
+  /** An action line whose document did not come, if there is one pending. */
+  #orphanAction(): void {
+    if (this.#pending >= 0) this.#out.malformed(this.#pending, 'bulk action without its document');
+    this.#pending = -1;
   }
 
   #huge(offset: number): void {
-    this.#docs++;
+    this.#out.docs++;
     this.#pending = -1;
-    this.#report(offset, `line larger than ${this.#maxDoc} bytes`);
-  }
-
-  #index(hash: number, offset: number): void {
-    if (!this.#hashes || !this.#offsets) return;
-    if (this.#indexed === this.#hashes.length) {
-      const hashes = new Int32Array(this.#indexed * 2);
-      hashes.set(this.#hashes);
-      this.#hashes = hashes;
-      const offsets = new Float64Array(this.#indexed * 2);
-      offsets.set(this.#offsets);
-      this.#offsets = offsets;
-    }
-    this.#hashes[this.#indexed] = hash;
-    this.#offsets[this.#indexed++] = offset;
-  }
-
-  #titleFrom(buf: Buffer, from: number): number {
-    if (this.#cacheBuf !== buf) {
-      this.#cacheBuf = buf;
-      this.#nextTitle = -2;
-      this.#nextImdb = -2;
-    }
-    while (this.#nextTitle === -2 || (this.#nextTitle >= 0 && this.#nextTitle < from)) {
-      const at = buf.indexOf(TITLE_NEEDLE, from);
-      if (at < 0 || matchAt(buf, at, buf.length, TITLE_KEY)) this.#nextTitle = at;
-      else from = at + 1;
-    }
-    return this.#nextTitle;
-  }
-
-  #imdbFrom(buf: Buffer, from: number): number {
-    if (this.#cacheBuf !== buf) {
-      this.#cacheBuf = buf;
-      this.#nextTitle = -2;
-      this.#nextImdb = -2;
-    }
-    while (this.#nextImdb === -2 || (this.#nextImdb >= 0 && this.#nextImdb < from)) {
-      const at = buf.indexOf(IMDB_NEEDLE, from + 3);
-      if (at < 0 || matchAt(buf, at - 3, buf.length, IMDB_HOST)) this.#nextImdb = at < 0 ? -1 : at - 3;
-      else from = at - 2;
-    }
-    return this.#nextImdb;
+    this.#out.malformed(offset, `line larger than ${this.#maxDoc} bytes`);
   }
 
   /** The line buf[s, e) (e at its `\n`, or the input's end), which starts at absolute offset `abs`. */
   #line(buf: Buffer, s: number, e: number, abs: number): void {
-    if (e === s || (e === s + 1 && buf[s] === 0x0d)) {
-      // an empty line: nothing, but an action before it has no document
-      if (this.#pending >= 0) this.#report(this.#pending, 'bulk action without its document');
-      this.#pending = -1;
-      return;
-    }
+    if (e === s || (e === s + 1 && buf[s] === Byte.CR)) return this.#orphanAction(); // an empty line
     if (e - s > this.#maxDoc) return this.#huge(abs);
-    if (abs === 0 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
-    let end = e;
-    while (end > s && isSpace(buf[end - 1]!)) end--;
+    if (abs === 0 && bomAt(buf, s)) s += 3;
+    const end = trimEnd(buf, s, e);
     if (isAction(buf, s, end)) {
-      if (this.#pending >= 0) this.#report(this.#pending, 'bulk action without its document');
+      this.#orphanAction();
       this.#pending = abs;
       return;
     }
     this.#pending = -1;
-    this.#docs++;
+    const out = this.#out;
+    out.docs++;
     let i = s;
     while (i < end && isSpace(buf[i]!)) i++;
-    if (i === end || buf[i] !== 0x7b || buf[end - 1] !== 0x7d) return this.#report(abs, 'line is not a JSON object');
+    if (i === end || buf[i] !== Byte.LBRACE || buf[end - 1] !== Byte.RBRACE) return out.malformed(abs, 'line is not a JSON object');
+    const titles = this.#titleHashes(buf, i, end, abs);
+    if (titles < 0) return out.malformed(abs, 'document without "title"');
+    if (titles > 0 || this.#linksWantedId(buf, i, end)) this.#wanted(buf, s, end, abs);
+  }
 
-    // every `"title":` key with a string value: the page's, or a redirect's
-    let titled = false;
-    let wanted = false;
-    for (let t = this.#titleFrom(buf, i); t >= 0 && t < end; t = this.#titleFrom(buf, t + TITLE_KEY.length)) {
+  /**
+   * Every `"title":` key with a string value in buf[i, end) (the page's, or a
+   * redirect's: a document's fields come in any order), hashed and indexed.
+   * Returns -1 when there is none, 1 when one may be wanted, else 0.
+   */
+  #titleHashes(buf: Buffer, i: number, end: number, abs: number): number {
+    const out = this.#out;
+    let found = -1;
+    for (let t = this.#titles.from(buf, i); t >= 0 && t < end; t = this.#titles.from(buf, t + TITLE_KEY.length)) {
       let v = t + TITLE_KEY.length;
       while (v < end && isSpace(buf[v]!)) v++;
-      if (buf[v] !== 0x22) continue;
+      if (buf[v] !== Byte.QUOTE) continue;
       const hash = hashJsonString(buf, v, end);
       if (hash === null) continue;
-      titled = true;
-      if (this.#hashes !== null) this.#index(hash, abs);
-      if (!wanted && this.#keys.mayHave(hash, this.#from, this.#to)) wanted = true;
+      out.index(hash, abs);
+      if (found < 1) found = out.mayWant(hash) ? 1 : 0;
     }
-    if (!titled) return this.#report(abs, 'document without "title"');
-    // an IMDb title link with a wanted id
-    if (!wanted && this.#imdb.size > 0) {
-      for (let m = this.#imdbFrom(buf, i); m >= 0 && m < end && !wanted; m = this.#imdbFrom(buf, m + IMDB_HOST.length)) {
-        let j = m + IMDB_HOST.length;
-        if (matchAt(buf, j, end, IMDB_PATH)) j += IMDB_PATH.length;
-        else if (matchAt(buf, j, end, IMDB_PATH_ESCAPED)) j += IMDB_PATH_ESCAPED.length;
-        else continue;
-        let n = 0;
-        let digits = 0;
-        for (let b = buf[j]!; j < end && b >= 0x30 && b <= 0x39 && digits <= 12; b = buf[++j]!, digits++) n = n * 10 + (b - 0x30);
-        if (digits > 0 && digits <= 12 && this.#imdb.get(n) !== undefined) wanted = true;
-      }
+    return found;
+  }
+
+  /** Does buf[i, end) hold an IMDb title link (`/title/tt<digits>`, or `\/title\/tt`) with a wanted id? */
+  #linksWantedId(buf: Buffer, i: number, end: number): boolean {
+    if (this.#imdb.size === 0) return false;
+    for (let m = this.#imdbLinks.from(buf, i); m >= 0 && m < end; m = this.#imdbLinks.from(buf, m + IMDB_HOST.length)) {
+      let j = m + IMDB_HOST.length;
+      if (matchAt(buf, j, IMDB_PATH, end)) j += IMDB_PATH.length;
+      else if (matchAt(buf, j, IMDB_PATH_ESCAPED, end)) j += IMDB_PATH_ESCAPED.length;
+      else continue;
+      let n = 0;
+      let digits = 0;
+      for (let b = buf[j]!; j < end && b >= Byte.ZERO && b <= Byte.NINE && digits <= 12; b = buf[++j]!, digits++) n = n * 10 + (b - Byte.ZERO);
+      if (digits > 0 && digits <= 12 && this.#imdb.get(n) !== undefined) return true;
     }
-    if (wanted) this.#wanted(buf, s, end, abs);
+    return false;
   }
 
   /** A line that may be wanted: parse it and judge it exactly. */
   #wanted(buf: Buffer, s: number, e: number, abs: number): void {
-    if (!isUtf8(buf.subarray(s, e))) {
-      this.#content.push({ offset: abs, reason: 'document is not valid UTF-8' });
-      return;
-    }
+    const out = this.#out;
+    if (!isUtf8(buf.subarray(s, e))) return out.unreadable(abs, 'document is not valid UTF-8');
     let doc: unknown;
     try {
       doc = JSON.parse(buf.toString('utf8', s, e));
     } catch (err) {
-      this.#content.push({ offset: abs, reason: `not JSON: ${(err as Error).message.split('\n')[0]}` });
-      return;
+      return out.unreadable(abs, `not JSON: ${(err as Error).message.split('\n')[0]}`);
     }
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-      this.#content.push({ offset: abs, reason: 'line is not a JSON object' });
-      return;
-    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return out.unreadable(abs, 'line is not a JSON object');
     const fields = doc as Record<string, unknown>;
     const title = fields.title;
-    if (typeof title !== 'string' || title === '') {
-      this.#content.push({ offset: abs, reason: 'document without "title"' });
-      return;
-    }
+    if (typeof title !== 'string' || title === '') return out.unreadable(abs, 'document without "title"');
     // articles only: talk, user, project pages... are other namespaces
     if (fields.namespace !== undefined && fields.namespace !== 0) return;
+    const { ids, titles } = this.#imdbLinksOf(fields.external_link);
+    const index = out.indexOf(title);
+    // a title MediaWiki would refuse (a control character, `<`...) is no page: its IMDb links name no film's page
+    if (ids.length > 0 && !isValidTitle(title)) ids.length = 0;
+    if (!out.inWindow(index) && ids.length === 0) return;
+    const opening = typeof fields.opening_text === 'string' ? fields.opening_text.trim() : '';
+    const key = copy(title);
+    const page: ScanHit['page'] = { key, url: urlFromKey(key), abstract: opening === '' ? null : copy(opening) };
+    if (typeof fields.wikibase_item === 'string' && /^Q\d+$/.test(fields.wikibase_item)) page.wikibaseItem = copy(fields.wikibase_item);
+    out.hit({ index, offset: abs, page });
+    for (const id of ids) out.linked({ id, key, offset: abs, titleLinks: titles });
+  }
+
+  /** The wanted IMDb ids an `external_link` list links, and how many distinct IMDb titles it links. */
+  #imdbLinksOf(links: unknown): { ids: string[]; titles: number } {
     const ids: string[] = [];
     const titles = new Set<number>();
-    if (Array.isArray(fields.external_link) && this.#imdb.size > 0) {
-      for (const link of fields.external_link) {
+    if (Array.isArray(links) && this.#imdb.size > 0) {
+      for (const link of links) {
         if (typeof link !== 'string') continue;
         const m = IMDB_LINK.exec(link);
         if (!m) continue;
@@ -562,16 +510,17 @@ export class CirrusScanner {
         if (id !== undefined && !ids.includes(id)) ids.push(id);
       }
     }
-    const index = this.#keys.indexOf(title);
-    // a title MediaWiki would refuse (a control character, `<`...) is no page: its IMDb links name no film's page
-    if (ids.length > 0 && !isValidTitle(title)) ids.length = 0;
-    if (!(index >= this.#from && index < this.#to) && ids.length === 0) return;
-    const opening = typeof fields.opening_text === 'string' ? fields.opening_text.trim() : '';
-    const key = copy(title);
-    const page: ScanHit['page'] = { key, url: urlFromKey(key), abstract: opening === '' ? null : copy(opening) };
-    if (typeof fields.wikibase_item === 'string' && /^Q\d+$/.test(fields.wikibase_item)) page.wikibaseItem = copy(fields.wikibase_item);
-    this.#hits.push({ index, offset: abs, page });
-    for (const id of ids) this.#imdbHits.push({ id, key, offset: abs, titleLinks: titles.size });
+    return { ids, titles: titles.size };
+  }
+}
+
+/** Is this whole line one JSON value? */
+function isJson(line: Buffer): boolean {
+  try {
+    JSON.parse(line.toString('utf8'));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -583,13 +532,7 @@ export function truncatedLine(end: number, lineStart: number): TrueFilmError {
   });
 }
 
-// ---- the compressed path: cutting inflated bytes at line starts ----
-
-export interface LineCutterOptions {
-  /** inflated bytes per chunk, about */
-  chunkSize: number;
-  maxDocBytes?: number;
-}
+// ---- the compressed path: cutting decompressed bytes at line starts ----
 
 /**
  * Where line `[q, n)` ends, the next chunk may start: the cut is at n + 1,
@@ -600,100 +543,51 @@ export interface LineCutterOptions {
  * absolute offset of buf[0] (a BOM at the file's start is not the line's).
  */
 function lastCut(buf: Buffer, from: number, to: number, lineStartAtFrom: boolean, abs: number): number {
-  let n = to > from ? buf.lastIndexOf(NL, to - 1) : -1;
+  let n = to > from ? buf.lastIndexOf(Byte.NL, to - 1) : -1;
   while (n >= from) {
-    const prev = n > from ? buf.lastIndexOf(NL, n - 1) : -1;
+    const prev = n > from ? buf.lastIndexOf(Byte.NL, n - 1) : -1;
     let q: number;
     if (prev >= from) q = prev + 1;
     else if (lineStartAtFrom) q = from;
     else return -1;
-    if (abs + q === 0 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) q = 3;
+    if (abs + q === 0 && bomAt(buf, 0)) q = 3;
     if (!isAction(buf, q, n)) return n + 1;
     n = prev;
   }
   return -1;
 }
 
-/**
- * The line-format counterpart of DocCutter (gzip.ts): cuts decompressed
- * bytes into chunks that start at the file's start or at a line start (never
- * between an action and its document), so that each can go to any worker.
- * A large whole buffer goes as it is (moved, not copied), with the bytes
- * before it as a small copied prefix. A line larger than `maxDocBytes` is sent
- * as its first bytes only (the scanner reports it as too large, as it does
- * for a plain file) and the rest of it is skipped here.
- */
-export class LineCutter {
-  readonly #chunkSize: number;
-  readonly #maxDoc: number;
-  /** the bytes not yet sent, from a line start (or the file's start) */
-  readonly #carry: Carry;
-  /** skipping the rest of a line too large to send (it started at skipFrom) */
-  #skipping = false;
-  #skipFrom = 0;
+/** Cuts the CirrusSearch dump at line starts, never between an action and its document. */
+export class LineCutter extends FormatCutter {
+  /** while skipping: the last byte of the skipped line that is not whitespace (to tell a whole line at the end) */
   #skipLast = -1;
-  #total = 0;
 
-  constructor(options: LineCutterOptions) {
-    this.#chunkSize = Math.max(1, options.chunkSize);
-    this.#maxDoc = options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
-    this.#carry = new Carry(this.#chunkSize);
+  protected lastCut(buf: Buffer, length: number, abs: number): number {
+    return lastCut(buf, 0, length, true, abs);
   }
 
-  /** The next decompressed bytes. A whole buffer given up by the caller may become part of a chunk as it is (and be moved). */
-  push(data: Uint8Array): InflatedChunk[] {
-    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const abs = this.#total;
-    this.#total += bytes.length;
-    if (this.#skipping) {
-      const n = bytes.indexOf(NL);
-      const last = lastNonSpace(bytes, 0, n < 0 ? bytes.length : n);
-      if (last >= 0) this.#skipLast = last;
-      if (n < 0) return [];
-      this.#skipping = false;
-      this.#carry.restart(abs + n + 1);
-      this.#carry.append(bytes.subarray(n + 1));
-      return this.#cut([]);
-    }
-    if (this.#carry.takesWhole(data)) {
-      const lineStart = this.#carry.length === 0 || this.#carry.buf[this.#carry.length - 1] === NL;
-      const c = lastCut(bytes, 0, bytes.length, lineStart, abs);
-      if (c > 0) {
-        const chunk = this.#carry.sendWith(bytes, 0, c, abs);
-        return this.#cut([chunk]);
-      }
-    }
-    this.#carry.append(bytes);
-    return this.#cut([]);
+  protected openAt(buf: Buffer, length: number): number {
+    return length > 0 ? buf.lastIndexOf(Byte.NL, length - 1) + 1 : 0;
   }
 
-  /** The decompressed data ends: the last chunk (the file's end). */
-  end(): InflatedChunk[] {
-    if (this.#skipping) {
-      if (this.#skipLast !== 0x7d) throw truncatedLine(this.#total, this.#skipFrom);
-      return [];
-    }
-    return [this.#carry.send(this.#carry.length, true)];
+  protected wholeSpan(held: Buffer, heldLength: number, bytes: Buffer, abs: number): [number, number] | null {
+    const lineStart = heldLength === 0 || held[heldLength - 1] === Byte.NL;
+    const cut = lastCut(bytes, 0, bytes.length, lineStart, abs);
+    return cut > 0 ? [0, cut] : null;
   }
 
-  /** Sends what the carry holds beyond the chunk size, cut at a line start. */
-  #cut(out: InflatedChunk[]): InflatedChunk[] {
-    while (this.#carry.length >= this.#chunkSize) {
-      const c = lastCut(this.#carry.buf, 0, this.#carry.length, true, this.#carry.start);
-      if (c > 0) {
-        out.push(this.#carry.send(c, false));
-        continue;
-      }
-      const open = this.#carry.length > 0 ? this.#carry.buf.lastIndexOf(NL, this.#carry.length - 1) + 1 : 0;
-      if (this.#carry.length - open > this.#maxDoc) {
-        // a line larger than the limit: send its first bytes, skip the rest
-        this.#skipFrom = this.#carry.start + open;
-        this.#skipLast = lastNonSpace(this.#carry.buf, open, this.#carry.length);
-        out.push(this.#carry.send(this.#carry.length, false));
-        this.#skipping = true;
-      }
-      break;
-    }
-    return out;
+  protected beginSkip(buf: Buffer, from: number, to: number): void {
+    this.#skipLast = lastNonSpace(buf, from, to);
+  }
+
+  protected skip(bytes: Buffer): Buffer | null {
+    const n = bytes.indexOf(Byte.NL);
+    const last = lastNonSpace(bytes, 0, n < 0 ? bytes.length : n);
+    if (last >= 0) this.#skipLast = last;
+    return n < 0 ? null : bytes.subarray(n + 1);
+  }
+
+  protected endSkip(total: number): void {
+    if (this.#skipLast !== Byte.RBRACE) throw truncatedLine(total, this.skipFrom);
   }
 }

@@ -1,32 +1,21 @@
 /**
- * What an input file is, and its decompressed bytes as chunks for the workers.
+ * A compressed input's decompressed bytes, as chunks for the workers.
  *
  * Compression comes from the file's magic bytes (`1f 8b` gzip, `BZh` bzip2,
- * else none); the format from the first decompressed bytes:
- *   `<`  the abstract dump's XML (the scanner then checks for `<feed>`);
- *   `{`  CirrusSearch NDJSON: the first line must be a JSON object (a bulk
- *        action `{"index":{...}}` or a document).
- * Anything else is DUMP_FORMAT, naming the file.
- *
+ * else none); the format from the first decompressed bytes (formats.ts).
  * `.gz` is inflated by zlib on the main thread (gzip.ts); `.bz2` by a system
  * decompressor, lbzip2 when present (parallel), else bzip2, as a child process
  * that the file is piped through. Either way the output is cut by the
- * format's cutter (DocCutter at `<doc>`, LineCutter at line starts) into
- * chunks that any worker can scan.
+ * format's cutter into chunks that any worker can scan.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
 import { TrueFilmError, isTrueFilmError, type ErrorCode } from '../errors.js';
-import { LineCutter } from './cirrus.js';
-import type { InflatedChunk } from './carry.js';
-import { DocCutter, drain, gunzipBuffers } from './gzip.js';
+import { FORMATS, sniffFormat } from './formats.js';
+import { drain, gunzipBuffers } from './gzip.js';
+import type { Compression, Cutter, DumpFormat, FormatChunk, InflatedChunk } from './types.js';
 
-export type DumpFormat = 'xml' | 'cirrus';
-export type Compression = 'none' | 'gzip' | 'bzip2';
-
-/** bytes read to tell a file's format */
-export const SNIFF_BYTES = 64 << 10;
 /** the system decompressors for .bz2, in order of preference */
 export const BZIP2_COMMANDS = ['lbzip2', 'bzip2'];
 
@@ -34,57 +23,6 @@ export function compressionOf(magic: Uint8Array): Compression {
   if (magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
   if (magic[0] === 0x42 && magic[1] === 0x5a && magic[2] === 0x68) return 'bzip2';
   return 'none';
-}
-
-const FORMAT_HINT =
-  'Pass the enwiki abstract dump (enwiki-latest-abstract.xml[.gz], or its split abstract1..27 files) ' +
-  'or the CirrusSearch enwiki_content files (./data_download.sh --source cirrus prints them).';
-
-function notADump(file: string, why: string): TrueFilmError {
-  return new TrueFilmError('DUMP_FORMAT', `neither an abstract dump (<feed>) nor a CirrusSearch dump (JSON lines): ${why}`, {
-    input: file,
-    offset: 0,
-    hint: FORMAT_HINT,
-  });
-}
-
-/**
- * The format of a file from its first (decompressed) bytes; null when more
- * bytes are needed to tell (`final`: there are no more).
- */
-export function sniffFormat(head: Uint8Array, final: boolean, file: string): DumpFormat | null {
-  const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  let i = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
-  if (i === bytes.length) {
-    if (!final && bytes.length < SNIFF_BYTES) return null;
-    throw notADump(file, bytes.length === 0 ? 'the file is empty' : 'it holds only whitespace');
-  }
-  if (bytes[i] === 0x3c) return 'xml';
-  if (bytes[i] !== 0x7b) {
-    const start = JSON.stringify(bytes.toString('latin1', i, Math.min(bytes.length, i + 20)));
-    throw notADump(file, `it starts with ${start}`);
-  }
-  const nl = bytes.indexOf(0x0a, i);
-  if (nl < 0 && !final) {
-    if (bytes.length < SNIFF_BYTES) return null;
-    // a first line longer than the sniff: a document, if it starts like one
-    if (bytes[i + 1] === 0x22) return 'cirrus';
-    throw notADump(file, 'its first line is not a JSON object');
-  }
-  let first: unknown;
-  try {
-    first = JSON.parse(bytes.toString('utf8', i, nl < 0 ? bytes.length : nl));
-  } catch {
-    first = null;
-  }
-  if (first === null || typeof first !== 'object' || Array.isArray(first)) throw notADump(file, 'its first line is not a JSON object');
-  return 'cirrus';
-}
-
-/** A chunk of a decompressed file, in the format found at its start. */
-export interface FormatChunk extends InflatedChunk {
-  format: DumpFormat;
 }
 
 export interface DecompressOptions {
@@ -100,29 +38,30 @@ export async function* decompressChunks(file: string, compression: 'gzip' | 'bzi
   const source = compression === 'gzip' ? gunzipBuffers(file, options.onRead) : bunzipBuffers(file, options.onRead);
   // the first bytes wait until they tell the format, which chooses the cutter
   let head: Buffer[] = [];
-  let found: { format: DumpFormat; cutter: DocCutter | LineCutter } | null = null;
+  // (set by sniff(): a plain `let x = null` would stay null to the compiler)
+  let chosen = null as { format: DumpFormat; cutter: Cutter } | null;
+  const tagged = (chunks: InflatedChunk[], format: DumpFormat): FormatChunk[] => chunks.map((chunk) => ({ ...chunk, format }));
+  /** once the first bytes tell the format: its cutter, which takes them */
   const sniff = (final: boolean): FormatChunk[] => {
     const format = sniffFormat(head.length === 1 ? head[0]! : Buffer.concat(head), final, file);
     if (format === null) return [];
-    const cutter = format === 'xml' ? new DocCutter(options) : new LineCutter(options);
-    found = { format, cutter };
-    const out = head.flatMap((piece) => cutter.push(piece).map((chunk) => ({ ...chunk, format })));
+    const cutter = FORMATS[format].cutter(options);
+    chosen = { format, cutter };
+    const out = head.flatMap((piece) => tagged(cutter.push(piece), format));
     head = [];
     return out;
   };
   try {
     for await (const data of source) {
-      if (found === null) {
+      if (chosen !== null) {
+        yield* tagged(chosen.cutter.push(data), chosen.format);
+      } else {
         head.push(data);
         yield* sniff(false);
-      } else {
-        const { format, cutter }: { format: DumpFormat; cutter: DocCutter | LineCutter } = found;
-        for (const chunk of cutter.push(data)) yield { ...chunk, format };
       }
     }
-    if (found === null) yield* sniff(true);
-    const { format, cutter }: { format: DumpFormat; cutter: DocCutter | LineCutter } = found!;
-    for (const chunk of cutter.end()) yield { ...chunk, format };
+    if (chosen === null) yield* sniff(true);
+    yield* tagged(chosen!.cutter.end(), chosen!.format);
   } catch (err) {
     // the cutters know offsets, not files
     if (isTrueFilmError(err) && err.input === undefined) throw inInput(err, file, true, err);

@@ -5,22 +5,23 @@
  * memchr on '<', which comes every 15 bytes or so in the dump).
  *
  * The finder works on its own WebAssembly memory. A buffer that lies in its
- * read buffer (`readBuffer()`: the worker reads the file straight into it,
- * and copies a decompressed chunk into it) is searched where it is, and the
- * scanner's fast path over each doc (readDocFast: `<title>`, its key hash,
- * `<url>`, `</doc>`) runs there too (`scan()`). Any other buffer is copied
- * into the memory a window at a time and only searched (`find()`).
+ * read buffer (`readBuffer()`: the worker reads the file straight into it;
+ * `copyIn()` copies other bytes into it) is searched where it is, and the
+ * scanner's fast path over each doc (readDocFast in xml.ts: `<title>`, its
+ * key hash, `<url>`, `</doc>`) runs there too (`scan()`). `find()` only
+ * searches, and takes any buffer (copied into the memory a window at a time).
  *
  * One finder per thread (`docFinder()`), or null where WebAssembly SIMD is
  * not available, or when TRUEFILM_SCAN_SIMD=0: the scanner then searches with
- * `Buffer.indexOf`, as it did before. TRUEFILM_SCAN_SIMD=find keeps the
- * search in WebAssembly and the fast path in JS. (Knobs for the benchmark,
- * which compares them in one run; the default is the fastest.)
+ * `Buffer.indexOf` and reads each doc with readDocFast, its one fallback.
  */
+import { TrueFilmError } from '../errors.js';
 import { DOCFIND_WASM } from './wasm/docfind.wasm.js';
 
 /** the most bytes one find() or scan() call searches */
 export const FIND_WINDOW = 64 << 10;
+/** the most bytes one copyIn() call copies: as much as a worker reads at a time */
+export const COPY_IN_BYTES = 256 << 10;
 
 /** The part of the WebAssembly JS API used here (lib.dom is not in this project's types). */
 interface WasmMemory {
@@ -54,18 +55,16 @@ const READ = STAGE + FIND_WINDOW + 4 * 1024; // a multiple of 4 KiB
 const READ_ROOM = (1 << 20) + 4096;
 
 export class DocFinder {
-  /** scan() may be used: the fast path over each doc runs in WebAssembly too */
-  readonly fastPath: boolean;
   readonly #find: FindFn;
   readonly #scan: ScanFn;
   readonly #memory: WasmMemory;
   #bytes!: Uint8Array;
   #offsets!: Int32Array;
   #docs!: Int32Array;
-  #readSize = 0;
+  /** the read buffer's room: [READ, READ + readRoom) of the memory */
+  #readRoom = READ_ROOM;
 
-  constructor(wasm: WasmApi, bytes: Uint8Array, fastPath = true) {
-    this.fastPath = fastPath;
+  constructor(wasm: WasmApi, bytes: Uint8Array) {
     this.#memory = new wasm.Memory({ initial: Math.ceil((READ + READ_ROOM + PAD) / PAGE) });
     const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory: this.#memory } });
     this.#find = instance.exports.find as FindFn;
@@ -97,13 +96,20 @@ export class DocFinder {
       this.#memory.grow(Math.ceil((need - have) / PAGE));
       this.#views();
     }
-    this.#readSize = size;
+    this.#readRoom = Math.max(this.#readRoom, size);
     return Buffer.from(this.#memory.buffer, READ, size);
+  }
+
+  /** Copies `bytes` (at most COPY_IN_BYTES) to the start of the read buffer, and returns them there. */
+  copyIn(bytes: Uint8Array): Buffer {
+    if (bytes.length > COPY_IN_BYTES) throw new TrueFilmError('INTERNAL', `copyIn() takes at most ${COPY_IN_BYTES} bytes`);
+    this.#bytes.set(bytes, READ);
+    return Buffer.from(this.#memory.buffer, READ, bytes.length);
   }
 
   /** buf lies in the read buffer: it is searched in place, and scan() can work on it. */
   holds(buf: Uint8Array): boolean {
-    return buf.buffer === this.#memory.buffer && buf.byteOffset >= READ && buf.byteOffset + buf.length <= READ + this.#readSize;
+    return buf.buffer === this.#memory.buffer && buf.byteOffset >= READ && buf.byteOffset + buf.length <= READ + this.#readRoom;
   }
 
   /**
@@ -149,10 +155,7 @@ export function docFinder(): DocFinder | null {
   return finder;
 }
 
-/**
- * A new finder: null for `0` (`false`, `off`, `no`) and when this runtime has
- * no WebAssembly SIMD; without the fast path for `find`; else the whole of it.
- */
+/** A new finder: null for `0` (`false`, `off`, `no`) and when this runtime has no WebAssembly SIMD. */
 export function makeFinder(setting?: string): DocFinder | null {
   const value = (setting ?? '').trim().toLowerCase();
   if (/^(0|false|off|no)$/.test(value)) return null;
@@ -161,7 +164,7 @@ export function makeFinder(setting?: string): DocFinder | null {
   const bytes = Buffer.from(DOCFIND_WASM, 'base64');
   try {
     if (!wasm.validate(bytes)) return null;
-    return new DocFinder(wasm, bytes, value !== 'find');
+    return new DocFinder(wasm, bytes);
   } catch {
     return null;
   }

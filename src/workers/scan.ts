@@ -1,10 +1,11 @@
 /**
  * Piscina worker for the abstract-dump scan: a thin wrapper over the core in
- * src/scan/task.ts. What the tasks of a run share (the key log, the shared
- * slots of .gz chunks) comes once, as workerData.
+ * src/scan/task.ts. What the tasks of a run share (the key log, the wanted
+ * IMDb ids) comes once, as workerData.
  */
 import { workerData } from 'node:worker_threads';
-import { runScanTask, type ScanContext, type ScanTask, type TaskResult } from '../scan/task.js';
+import { runScanTask } from '../scan/task.js';
+import type { ScanContext, ScanTask, TaskResult } from '../scan/types.js';
 
 const context = workerData as ScanContext;
 

@@ -4,7 +4,7 @@
  * chunks or pieces they came in.
  */
 import { KeyTable } from '../../src/scan/keytable.js';
-import type { ScanOutput } from '../../src/scan/scanner.js';
+import type { ScanOutput } from '../../src/scan/types.js';
 
 /** A KeyTable holding `keys`, in their order. */
 export function keyTable(keys: Iterable<string>): KeyTable {

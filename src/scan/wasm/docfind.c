@@ -1,5 +1,5 @@
 /*
- * The inner loop of the abstract-dump scan (src/scan/docfind.ts, scanner.ts)
+ * The inner loop of the abstract-dump scan (src/scan/docfind.ts, xml.ts)
  * in WebAssembly SIMD.
  *
  * find(): one call finds every `<doc>` of a window of up to 64 KiB, where
@@ -10,7 +10,7 @@
  * occurs; the rare candidates are checked byte by byte.
  *
  * scan(): find(), then the scanner's fast path over each doc found (fast():
- * readDocFast of scanner.ts, byte for byte), so that a doc nobody wants costs
+ * readDocFast of xml.ts, byte for byte), so that a doc nobody wants costs
  * no JS but a table lookup.
  *
  * No libc, no allocation, no stack: the JS side owns the memory (imported)
@@ -60,7 +60,7 @@ static inline int32_t at(const uint8_t *buf, int32_t len, int32_t i, const int c
 #define SPACE(b) ((b) == '\n' || (b) == ' ' || (b) == '\r' || (b) == '\t')
 
 /*
- * The scanner's fast path (readDocFast in scanner.ts, byte for byte) over
+ * The scanner's fast path (readDocFast in xml.ts, byte for byte) over
  * the doc buf[s, e): `<doc>`, `<title>` text `</title>`, `<url>` and a URL,
  * ..., `</doc>` and whitespace. Returns where `</doc>` ends, with the FNV-1a
  * hash of the title's key in *hash; or -1 when the doc is not laid out so.
