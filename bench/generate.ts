@@ -25,18 +25,10 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { urlFromKey } from '../src/keys.js';
+import { seeded as rng } from '../test/helpers/random.js';
 
-/** mulberry32: small, fast, and the same everywhere */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (test/helpers/random.ts): small, fast, and the same everywhere */
+export { rng };
 
 const WORDS = (
   'the of and a in to was is for on as by with from at his an were which are this be had it has its not but or ' +

@@ -13,6 +13,7 @@
  * an Int32Array [count, closed, end of key 0, end of key 1, ...]. `count` is
  * stored last (Atomics), so a reader never sees a key before its bytes.
  */
+import { Changes } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { hashBytes } from './hash.js';
 import type { KeyTable } from './keytable.js';
@@ -42,7 +43,8 @@ export class WantedKeys {
   readonly #ends = new GrowableSharedArrayBuffer(4 * 4096, { maxByteLength: 4 * (MAX_KEYS + HEADER) });
   #used = 0;
   #closed = false;
-  readonly #waiters: (() => void)[] = [];
+  /** settles at close() */
+  readonly #closing = new Changes();
 
   constructor(initial?: Iterable<string>) {
     if (initial) this.add(initial);
@@ -76,7 +78,7 @@ export class WantedKeys {
     if (this.#closed) return;
     this.#closed = true;
     Atomics.store(new Int32Array(this.#ends), 1, 1);
-    for (const wake of this.#waiters.splice(0)) wake();
+    this.#closing.settle();
   }
 
   has(key: string): boolean {
@@ -98,8 +100,7 @@ export class WantedKeys {
 
   /** Resolves once close() has been called. */
   whenClosed(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return this.#closing.next();
   }
 
   /** The shared log, for the workers. */
