@@ -1,5 +1,5 @@
 /** Runs the built command line (dist/main.js) as a user would. */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,9 +9,26 @@ export const MAIN = path.join(ROOT, 'dist/main.js');
 /**
  * The product's real test data (the real CSV's first rows, dump excerpts, recorded
  * API answers; see its README), read where it lies and never copied into the
- * project: `../shared/data/real` beside the checkout, or TRUEFILM_REAL_DATA.
+ * project: TRUEFILM_REAL_DATA, else `../shared/data/real` beside the checkout, else
+ * beside the local checkout this one was cloned from (a clean clone for CI).
  */
-export const REAL_DATA = process.env.TRUEFILM_REAL_DATA || path.resolve(ROOT, '../shared/data/real');
+export const REAL_DATA = process.env.TRUEFILM_REAL_DATA || realDataBeside(ROOT) || realDataBeside(clonedFrom()) || path.resolve(ROOT, '../shared/data/real');
+
+function realDataBeside(checkout: string | null): string | null {
+  const dir = checkout === null ? null : path.resolve(checkout, '../shared/data/real');
+  return dir !== null && existsSync(dir) ? dir : null;
+}
+
+/** The local checkout `origin` names, when it is a folder on this machine. */
+function clonedFrom(): string | null {
+  try {
+    const origin = execFileSync('git', ['-C', ROOT, 'config', '--get', 'remote.origin.url'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dir = origin.startsWith('file://') ? fileURLToPath(origin) : origin;
+    return path.isAbsolute(dir) && existsSync(dir) ? dir : null;
+  } catch {
+    return null;
+  }
+}
 
 /** false when the real data is here; else the one-line reason the tests that need it skip */
 export const WITHOUT_REAL_DATA: string | false = existsSync(path.join(REAL_DATA, 'movies_metadata_first4994.csv'))
