@@ -20,15 +20,12 @@ import { fileURLToPath } from 'node:url';
 import { textTable } from '../src/format.js';
 import { ensureCsv, REAL_ROWS } from './generate-csv.js';
 import { cirrusKeysFile, ensureDump, keysFile } from './generate.js';
+import { flag, median } from './args.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DATA = path.join(HERE, 'data');
 const RESULTS = path.join(HERE, 'results');
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
 
 interface Run {
   ms: number;
@@ -48,10 +45,6 @@ if (!existsSync(path.join(against, 'dist', 'main.js'))) {
 const BUILDS = { this: path.join(HERE, '..'), against };
 type Build = keyof typeof BUILDS;
 const rounds = Number(flag('rounds', '9'));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 function scan(build: Build, args: string[], env: Record<string, string> = {}): Run {
   const out = execFileSync(process.execPath, [path.join(BUILDS[build], 'bench', 'child.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });

@@ -19,17 +19,16 @@
  *   node --import tsx bench/dashboard.ts [--films 1000,88128] [--duration 15s] [--database-url URL]
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbedded } from '../src/db/embedded.js';
 import { runLoad } from '../src/stages/load.js';
 import type { FilmRecord, MoneyCheck, NamedRef } from '../src/types.js';
 import { createUi } from '../src/ui.js';
 import { rng as random } from './generate.js';
 import { startCliDashboard } from '../test/helpers/dashboard.js';
 import { ensureWrk } from './swap.js';
+import { scratch } from './scratch.js';
 
 /** The static page first: the yardstick of each endpoint's figures. */
 export const DASHBOARD_ROUTES = [
@@ -179,10 +178,8 @@ export async function benchDashboard(
   const duration = options.duration ?? '15s';
   const connections = options.connections ?? 50;
   ensureWrk();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'truefilm-bench-dashboard-'));
-  chmodSync(tmp, 0o755); // as root, the embedded server runs as the postgres user
-  const embedded = options.databaseUrl ? null : await startEmbedded(path.join(tmp, 'db'), { ui: createUi({ progress: false, quiet: true }), port: 0 });
-  const url = options.databaseUrl ?? embedded!.url;
+  const place = await scratch('dashboard', options.databaseUrl);
+  const { tmp, url } = place;
   const script = path.join(tmp, 'figures.lua');
   writeFileSync(script, LUA);
   const all: DashboardFigures[] = [];
@@ -217,8 +214,7 @@ export async function benchDashboard(
       }
     }
   } finally {
-    await embedded?.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    await place.close();
   }
   return all;
 }

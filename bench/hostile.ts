@@ -37,6 +37,7 @@ import { realCsvPath, WITHOUT_REAL_DATA } from '../test/helpers/cli.js';
 import type { Fault } from '../test/helpers/fault-server.js';
 import { startSparqlServer } from '../test/helpers/sparql-server.js';
 import { buildWorld, type World } from '../test/helpers/wiki-world.js';
+import { flag } from './args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOP = 1000;
@@ -82,10 +83,6 @@ export interface HostileFigure {
   warnings: string[];
 }
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
 
 /**
  * The world with every page's extract padded to about `chars` characters of

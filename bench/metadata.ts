@@ -15,13 +15,10 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCsv, REAL_ROWS } from './generate-csv.js';
+import { flag, median } from './args.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
 
 interface Run {
   ms: number;
@@ -48,10 +45,6 @@ for (let i = 0; i < runs; i++) {
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const summary = Object.fromEntries(
   Object.entries(all).map(([name, list]) => {
     const ms = list.map((r) => r.ms);

@@ -24,6 +24,7 @@ import { realCsvPath, WITHOUT_REAL_DATA } from '../test/helpers/cli.js';
 import { startActionApiServer } from '../test/helpers/action-api-server.js';
 import { startSparqlServer } from '../test/helpers/sparql-server.js';
 import { buildWorld } from '../test/helpers/wiki-world.js';
+import { flag, median } from './args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOP = 1000;
@@ -41,10 +42,6 @@ export interface OnlineFigures {
   films: { wikidata: number; title: number; titleOnline: number; none: number; withAbstract: number };
 }
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
 
 export async function benchOnline(options: { delayMs?: number; runs?: number; embedded?: boolean; databaseUrl?: string } = {}): Promise<OnlineFigures> {
   const delayMs = options.delayMs ?? 150;
@@ -116,7 +113,6 @@ export async function benchOnline(options: { delayMs?: number; runs?: number; em
 
 export function printOnline(f: OnlineFigures): void {
   const min = (xs: number[]) => Math.min(...xs);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const lines = [
     `online, no dump, top ${TOP}, servers answering after ${f.delayMs} ms:`,
     `  requests answered: ${f.wikipediaRequests} Action API (budget 60), ${f.sparqlRequests} SPARQL (budget 5)`,

@@ -68,6 +68,7 @@ import { benchHostile, printHostile } from './hostile.js';
 import { benchOnline, printOnline } from './online.js';
 import { benchSwap, printSwap } from './swap.js';
 import { measureWholeRun, printWholeRun, type WholeResult } from './whole.js';
+import { flag } from './args.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const DATA = path.join(HERE, 'data');
@@ -76,10 +77,6 @@ const SEED = 1;
 const keysFile = (docs: number): string => keysIn(DATA, SEED, docs);
 const cirrusKeysFile = (docs: number): string => cirrusKeysIn(DATA, SEED, docs);
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
 
 function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(text);

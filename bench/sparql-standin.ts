@@ -15,11 +15,8 @@
 import { buildQuery } from '../src/stages/wikidata.js';
 import { startSparqlServer } from '../test/helpers/sparql-server.js';
 import { articleUrl, WORLDWIDE, type Item } from '../test/helpers/wikidata-rdf.js';
+import { flag, median } from './args.js';
 
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 && process.argv[at + 1] ? Number(process.argv[at + 1]) : fallback;
-}
 
 /** The same answer with the ids once, outside the UNION: oxigraph matches every branch over the whole graph before the join. */
 function idsOutsideTheUnion(ids: string[]): string {
@@ -53,12 +50,11 @@ function worldOf(n: number): Item[] {
   }));
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const n = flag('items', 1000);
-  const batch = flag('batch', 200);
-  const rounds = flag('rounds', 5);
+  const n = Number(flag('items', '1000'));
+  const batch = Number(flag('batch', '200'));
+  const rounds = Number(flag('rounds', '5'));
   const items = worldOf(n);
   const t0 = performance.now();
   const server = await startSparqlServer({ items });

@@ -13,13 +13,12 @@
  *   node --import tsx bench/swap.ts [--swaps 20] [--connections 50] [--database-url URL]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startEmbedded } from '../src/db/embedded.js';
-import { createUi } from '../src/ui.js';
 import { SAMPLE, runCli } from '../test/helpers/cli.js';
 import { startCliDashboard } from '../test/helpers/dashboard.js';
+import { flag } from './args.js';
+import { scratch } from './scratch.js';
 
 export interface SwapFigures {
   swaps: number;
@@ -62,10 +61,6 @@ function done(summary, latency, requests)
 end
 `;
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
 
 export function ensureWrk(): void {
   try {
@@ -84,10 +79,8 @@ export async function benchSwap(options: { swaps?: number; connections?: number;
   const swaps = options.swaps ?? 20;
   const connections = options.connections ?? 50;
   ensureWrk();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'truefilm-bench-swap-'));
-  chmodSync(tmp, 0o755); // as root, the embedded server runs as the postgres user
-  const embedded = options.databaseUrl ? null : await startEmbedded(path.join(tmp, 'db'), { ui: createUi({ progress: false, quiet: true }), port: 0 });
-  const url = options.databaseUrl ?? embedded!.url;
+  const place = await scratch('swap', options.databaseUrl);
+  const { tmp, url } = place;
   const csv = path.join(SAMPLE, 'movies_metadata.csv');
   const load = async (top: number): Promise<number> => {
     const started = Date.now();
@@ -132,8 +125,7 @@ export async function benchSwap(options: { swaps?: number; connections?: number;
       await dashboard.stop();
     }
   } finally {
-    await embedded?.stop();
-    rmSync(tmp, { recursive: true, force: true });
+    await place.close();
   }
 }
 

@@ -35,6 +35,7 @@ import pg from 'pg';
 import { percentDecode, urlFromKey } from '../src/keys.js';
 import { leadYear } from '../src/stages/match.js';
 import { REAL_DATA, WITHOUT_REAL_DATA } from '../test/helpers/cli.js';
+import { flag } from './args.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOP = 1000;
@@ -57,10 +58,6 @@ interface Loaded {
 
 type Verdict = 'right' | 'wrong' | 'none' | 'unchecked';
 
-function flag(name: string, fallback: string | null): string | null {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : fallback;
-}
 
 function readLeads(): Lead[] {
   return readFileSync(path.join(REAL_DATA, 'film-leads.jsonl'), 'utf8')

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { maskUrl, textTable } from '../src/format.js';
 import { ensureCsv, REAL_ROWS } from './generate-csv.js';
 import { ensureDump } from './generate.js';
+import { median } from './args.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
@@ -66,10 +67,6 @@ export interface WholeResult {
   targets: { name: string; value: number; unit: string; met: boolean }[];
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const timing = (all: number[]): Timing => ({ min: Math.min(...all), median: median(all), all: all.map((x) => Math.round(x)) });
 
 /** Wall time of a command, spawn to exit. */
