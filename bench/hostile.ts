@@ -32,12 +32,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runMetadata } from '../src/stages/metadata.js';
 import { createUi } from '../src/ui.js';
-import { startActionApiServer, type FaultFn as ApiFaultFn } from '../test/helpers/action-api-server.js';
+import type { FaultFn as ApiFaultFn } from '../test/helpers/action-api-server.js';
 import { realCsvPath, WITHOUT_REAL_DATA } from '../test/helpers/cli.js';
 import type { Fault } from '../test/helpers/fault-server.js';
-import { startSparqlServer } from '../test/helpers/sparql-server.js';
 import { buildWorld, type World } from '../test/helpers/wiki-world.js';
 import { flag } from './args.js';
+import { serveWorld } from '../test/helpers/world-servers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOP = 1000;
@@ -154,8 +154,8 @@ function timedRun(args: string[]): Promise<{ exit: number | null; peakRssMb: num
 
 async function runScenario(s: Scenario, clean: World, tmp: string, database: string[]): Promise<HostileFigure> {
   const world = s.extractChars ? withHugeExtracts(clean, s.extractChars) : clean;
-  const sparql = await startSparqlServer({ table: world.sparql, faults: s.sparql ? () => s.sparql : undefined });
-  const wiki = await startActionApiServer({ pages: world.pages, redirects: world.redirects, faults: s.wiki ? ((() => s.wiki) as ApiFaultFn) : undefined });
+  const servers = await serveWorld(world, { faults: { sparql: s.sparql ? () => s.sparql : undefined, wiki: s.wiki ? ((() => s.wiki) as ApiFaultFn) : undefined } });
+  const { sparql, wiki } = servers;
   const dataDir = await mkdtemp(path.join(tmp, 'data-'));
   try {
     const cache = path.join(dataDir, 'cache');
@@ -170,7 +170,7 @@ async function runScenario(s: Scenario, clean: World, tmp: string, database: str
       .map((l) => (l.length > 160 ? `${l.slice(0, 160)}...` : l));
     return { name: s.name, exit: r.exit, peakRssMb: r.peakRssMb, wallMs: r.wallMs, sparqlRequests: sparql.requests.length, wikiRequests: wiki.requests.length, warnings };
   } finally {
-    await Promise.all([sparql.close(), wiki.close()]);
+    await servers.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

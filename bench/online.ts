@@ -21,10 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { runMetadata } from '../src/stages/metadata.js';
 import { createUi } from '../src/ui.js';
 import { realCsvPath, WITHOUT_REAL_DATA } from '../test/helpers/cli.js';
-import { startActionApiServer } from '../test/helpers/action-api-server.js';
-import { startSparqlServer } from '../test/helpers/sparql-server.js';
 import { buildWorld } from '../test/helpers/wiki-world.js';
 import { flag, median } from './args.js';
+import { serveWorld } from '../test/helpers/world-servers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOP = 1000;
@@ -51,8 +50,8 @@ export async function benchOnline(options: { delayMs?: number; runs?: number; em
   const csv = realCsvPath();
   const { films } = await runMetadata(csv, { top: TOP, minBudget: 1000, ui: createUi({ progress: false, quiet: true }) });
   const world = buildWorld(films, { fallbackShare: 0.05 });
-  const sparql = await startSparqlServer({ table: world.sparql, delayMs });
-  const wiki = await startActionApiServer({ pages: world.pages, redirects: world.redirects, delayMs });
+  const servers = await serveWorld(world, { delayMs });
+  const { sparql, wiki } = servers;
   const database = options.embedded ? [] : ['--database-url', options.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'];
 
   const run = (dataDir: string) => {
@@ -106,7 +105,7 @@ export async function benchOnline(options: { delayMs?: number; runs?: number; em
       films: { wikidata: m.wikidata, title: m.title, titleOnline: m.title_online, none: m.none, withAbstract: m.with_abstract },
     };
   } finally {
-    await Promise.all([sparql.close(), wiki.close()]);
+    await servers.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -13,12 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runMetadata } from '../src/stages/metadata.js';
-import { startActionApiServer, type ActionApiServer } from './helpers/action-api-server.js';
+import type { ActionApiServer } from './helpers/action-api-server.js';
 import { runCli, SAMPLE } from './helpers/cli.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase } from './helpers/pg.js';
 import { closedPort, quiet } from './helpers/recorder.js';
-import { startSparqlServer, type SparqlServer } from './helpers/sparql-server.js';
+import type { SparqlServer } from './helpers/sparql-server.js';
 import { buildWorld } from './helpers/wiki-world.js';
+import { serveWorld } from './helpers/world-servers.js';
 
 let tmp: string;
 let db: TestDatabase;
@@ -30,8 +31,7 @@ before(async () => {
   await chmod(tmp, 0o755);
   const { films } = await runMetadata(path.join(SAMPLE, 'movies_metadata.csv'), { top: 1000, minBudget: 1000, ui: quiet });
   const world = buildWorld(films, { fallbackShare: 0.05 });
-  sparql = await startSparqlServer({ table: world.sparql });
-  wiki = await startActionApiServer({ pages: world.pages, redirects: world.redirects });
+  ({ sparql, wiki } = await serveWorld(world));
   db = await freshDatabase((await testServers())[0]!);
 });
 

@@ -18,13 +18,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runMetadata } from '../src/stages/metadata.js';
 import type { Film } from '../src/types.js';
-import { startActionApiServer, type ActionApiServer, type ApiFault, type FaultFn } from './helpers/action-api-server.js';
+import { startActionApiServer, type ActionApiServer, type ApiFault } from './helpers/action-api-server.js';
 import { realCsvPath, runCli, WITHOUT_REAL_DATA } from './helpers/cli.js';
 import { loadedMatches } from './helpers/oracle.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase } from './helpers/pg.js';
 import { closedPort, quiet } from './helpers/recorder.js';
 import { startSparqlServer, type SparqlServer } from './helpers/sparql-server.js';
 import { buildWorld, expectedMatches, ROLES, type World } from './helpers/wiki-world.js';
+import { serveWorld, type ServeOptions, type WorldServers } from './helpers/world-servers.js';
 
 const TOP = 1000;
 const CSV = realCsvPath();
@@ -41,8 +42,7 @@ before(async () => {
   await chmod(tmp, 0o755);
   films = (await runMetadata(CSV, { top: TOP, minBudget: 1000, ui: quiet })).films;
   world = buildWorld(films, { fallbackShare: 0.05 });
-  sparql = await startSparqlServer({ table: world.sparql });
-  wiki = await startActionApiServer({ pages: world.pages, redirects: world.redirects });
+  ({ sparql, wiki } = await serveWorld(world));
   db = await freshDatabase((await testServers())[0]!);
 });
 
@@ -85,13 +85,12 @@ async function run(name: string, extra: string[] = [], endpoints: Endpoints = {}
 }
 
 /** Servers of their own, answering with `faults`, for one test. */
-async function withServers<T>(faults: { sparql?: Parameters<typeof startSparqlServer>[0]['faults']; wiki?: FaultFn }, work: (e: Endpoints, s: { sparql: SparqlServer; wiki: ActionApiServer }) => Promise<T>): Promise<T> {
-  const s = await startSparqlServer({ table: world.sparql, faults: faults.sparql });
-  const w = await startActionApiServer({ pages: world.pages, redirects: world.redirects, faults: faults.wiki });
+async function withServers<T>(faults: NonNullable<ServeOptions['faults']>, work: (e: Endpoints, s: WorldServers) => Promise<T>): Promise<T> {
+  const servers = await serveWorld(world, { faults });
   try {
-    return await work({ sparql: s.url, wiki: w.endpoint }, { sparql: s, wiki: w });
+    return await work({ sparql: servers.sparql.url, wiki: servers.wiki.endpoint }, servers);
   } finally {
-    await Promise.all([s.close(), w.close()]);
+    await servers.close();
   }
 }
 
