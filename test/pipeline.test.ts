@@ -13,6 +13,7 @@ import { SAMPLE, realCsvPath, runCli, WITHOUT_REAL_DATA } from './helpers/cli.js
 import { asStored, loadedFilms, oracle } from './helpers/oracle.js';
 import { SELECTION_CSV } from './helpers/selection.js';
 import { closeTestServers, freshDatabase, testServers, type TestDatabase, type TestServer } from './helpers/pg.js';
+import { expectedGroups, type FilmSpec } from './helpers/dashboard.js';
 
 const SAMPLE_CSV = path.join(SAMPLE, 'movies_metadata.csv');
 const REAL_CSV = realCsvPath();
@@ -28,29 +29,6 @@ after(async () => {
   await closeTestServers();
   await rm(tmp, { recursive: true, force: true });
 });
-
-/** A performance view's rows, computed from films: per name, each film once; mean and median ratio, totals, disputed. */
-function performanceOf<F extends { id: number; ratio: number; budget: number; revenue: number }>(films: F[], pick: (f: F) => { name: string }[], disputed: Set<number>) {
-  const byName = new Map<string, F[]>();
-  for (const f of films) for (const name of new Set(pick(f).map((r) => r.name))) byName.set(name, [...(byName.get(name) ?? []), f]);
-  return new Map(
-    [...byName].map(([name, group]) => {
-      const ratios = group.map((f) => f.ratio).sort((a, b) => a - b);
-      const mid = ratios.length / 2;
-      return [
-        name,
-        {
-          films: group.length,
-          mean_ratio: ratios.reduce((a, b) => a + b, 0) / ratios.length,
-          median_ratio: ratios.length % 2 ? ratios[Math.floor(mid)]! : (ratios[mid - 1]! + ratios[mid]!) / 2,
-          budget: group.reduce((n, f) => n + f.budget, 0),
-          revenue: group.reduce((n, f) => n + f.revenue, 0),
-          disputed: group.filter((f) => disputed.has(f.id)).length,
-        },
-      ];
-    }),
-  );
-}
 
 async function run(db: TestDatabase, args: string[]) {
   const result = await runCli(['run', '--database-url', db.url, '--offline', '--no-progress', '--data-dir', tmp, ...args]);
@@ -148,18 +126,19 @@ for (const serverName of ['embedded', 'local'] as const) {
       assert.equal(Number(row.total_budget), horror.reduce((n, f) => n + f.budget, 0));
       // both views, every row, computed here from the loaded films: a film counts once per name
       const disputed = new Set((await d.query<{ id: number }>("SELECT id FROM films WHERE money_check = 'disputed'")).map((r) => r.id));
-      for (const [view, label, pick] of [
-        ['genre_performance', 'genre', (f: (typeof loaded)[number]) => f.genres],
-        ['production_company_performance', 'company', (f: (typeof loaded)[number]) => f.companies],
+      const specs: FilmSpec[] = loaded.map((f) => ({ ...f, money: disputed.has(f.id) ? { check: 'disputed' } : undefined }));
+      for (const [view, label, kind] of [
+        ['genre_performance', 'genre', 'genre'],
+        ['production_company_performance', 'company', 'company'],
       ] as const) {
         const viewRows: Record<string, string | number>[] = await d.query<Record<string, string | number>>(`SELECT * FROM ${view}`);
-        const expected = performanceOf(loaded, pick, disputed);
+        const expected = new Map(expectedGroups(specs, kind, false).map((g) => [g.name, g]));
         assert.equal(viewRows.length, expected.size, `${view}: one row per name`);
         assert.ok(viewRows.length > 10, `${view}: ${viewRows.length} rows`);
         for (const row of viewRows) {
           const want = expected.get(row[label] as string)!;
           assert.ok(want !== undefined, `${view}: ${row[label]} is a name of the loaded films`);
-          assert.deepEqual([row.films, Number(row.total_budget), Number(row.total_revenue), row.disputed], [want.films, want.budget, want.revenue, want.disputed], `${view} ${row[label]}`);
+          assert.deepEqual([row.films, Number(row.total_budget), Number(row.total_revenue), row.disputed], [want.films, want.total_budget, want.total_revenue, want.disputed], `${view} ${row[label]}`);
           for (const k of ['mean_ratio', 'median_ratio'] as const) {
             assert.ok(Math.abs((row[k] as number) - want[k]) <= 1e-9 * want[k], `${view} ${row[label]} ${k}: ${row[k]} against ${want[k]}`);
           }
