@@ -3,8 +3,7 @@
  * Wikidata Query Service, Wikipedia's Action API):
  *
  * - a descriptive User-Agent with a contact URL on every request;
- * - at most `concurrency` requests in flight, on a connection pool of that size,
- *   and, with `ratePerSecond`, request starts spaced evenly whatever the concurrency;
+ * - at most `concurrency` requests in flight, on a connection pool of that size;
  * - a timeout per try covering the headers and the whole body;
  * - retries only on 408, 429, 5xx, timeouts, connection resets and responses
  *   the caller cannot read, honouring `Retry-After` (seconds or an HTTP-date)
@@ -71,7 +70,6 @@ const HTTP_DEFAULTS = {
   maxTotalMs: 180_000,
   backoffMs: 1_000,
   maxBackoffMs: 30_000,
-  ratePerSecond: Infinity,
   /**
    * The largest answer read, as sent and once inflated. The largest real ones
    * are an Action API answer with 20 intro extracts (a few hundred KB at
@@ -98,8 +96,6 @@ export interface HttpClientOptions {
   /** the first backoff; it doubles on each retry up to `maxBackoffMs` */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** request starts per second (all tries and origins together), spaced evenly; default unlimited */
-  ratePerSecond?: number;
   /** the largest answer body, as sent and once inflated (default 4 MiB): a larger one fails with HTTP_TOO_LARGE, not retried */
   maxBodyBytes?: number;
   /** aborts waits and requests in flight: the request fails with INTERRUPTED */
@@ -181,9 +177,6 @@ export class HttpClient {
   /** made with the first request */
   private agent: Promise<Agent> | null = null;
   private readonly slots: Slots;
-  /** with a rate: no request starts before this time (Date.now() ms); each start moves it on by one interval */
-  private nextStart = 0;
-  private readonly intervalMs: number;
   /** per origin: no request starts before this time (Date.now() ms), set by Retry-After and 429 */
   private readonly notBefore = new Map<string, number>();
 
@@ -197,10 +190,8 @@ export class HttpClient {
       maxTotalMs: o.maxTotalMs ?? HTTP_DEFAULTS.maxTotalMs,
       backoffMs: o.backoffMs ?? HTTP_DEFAULTS.backoffMs,
       maxBackoffMs: o.maxBackoffMs ?? HTTP_DEFAULTS.maxBackoffMs,
-      ratePerSecond: o.ratePerSecond !== undefined && o.ratePerSecond > 0 ? o.ratePerSecond : HTTP_DEFAULTS.ratePerSecond,
       maxBodyBytes: o.maxBodyBytes !== undefined && o.maxBodyBytes > 0 ? Math.floor(o.maxBodyBytes) : HTTP_DEFAULTS.maxBodyBytes,
     };
-    this.intervalMs = Number.isFinite(this.options.ratePerSecond) ? 1000 / this.options.ratePerSecond : 0;
     this.signal = o.signal;
     this.slots = new Slots(this.options.concurrency);
   }
@@ -241,7 +232,7 @@ export class HttpClient {
       });
       let outcome: Outcome<T>;
       try {
-        const gateFailure = await this.waitForTurn(origin, deadline, req.url);
+        const gateFailure = await this.waitForOrigin(origin, deadline, req.url);
         outcome = gateFailure ?? (await this.tryOnce(req, read, attempt, deadline - Date.now()));
       } finally {
         release();
@@ -287,23 +278,6 @@ export class HttpClient {
       await sleep(ms, undefined, { signal: this.signal });
     } catch (err) {
       throw this.interrupted(url, this.signal?.reason ?? err);
-    }
-  }
-
-  /**
-   * Waits for the origin's Retry-After time, then for this request's start
-   * under the rate; again if a Retry-After came in meanwhile, so that requests
-   * held by one are not let go all at once. A Failure when past the deadline.
-   */
-  private async waitForTurn(origin: string, deadline: number, url: string): Promise<Outcome<never> | null> {
-    for (;;) {
-      const gateFailure = await this.waitForOrigin(origin, deadline, url);
-      if (gateFailure !== null || this.intervalMs === 0) return gateFailure;
-      const at = Math.max(Date.now(), this.nextStart);
-      this.nextStart = at + this.intervalMs;
-      // Timers may fire a millisecond early by the wall clock: loop until the time has truly come.
-      for (let left = at - Date.now(); left > 0; left = at - Date.now()) await this.pause(left, url);
-      if ((this.notBefore.get(origin) ?? 0) <= Date.now()) return null;
     }
   }
 
