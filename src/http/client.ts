@@ -28,7 +28,7 @@ import { Slots } from '../concurrency.js';
 import { TrueFilmError, type ErrorCode } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { BodyNotInflating, BodyTooLarge, readBody } from './body.js';
-import { backoffDelay, CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, parseRetryAfter } from './retry.js';
+import { CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, OriginHolds, parseRetryAfter } from './retry.js';
 
 /**
  * Wikimedia's User-Agent policy (https://meta.wikimedia.org/wiki/User-Agent_policy):
@@ -177,8 +177,7 @@ export class HttpClient {
   /** made with the first request */
   private agent: Promise<Agent> | null = null;
   private readonly slots: Slots;
-  /** per origin: no request starts before this time (Date.now() ms), set by Retry-After and 429 */
-  private readonly notBefore = new Map<string, number>();
+  private readonly holds = new OriginHolds();
 
   constructor(options: HttpClientOptions = {}) {
     const o = options;
@@ -217,7 +216,7 @@ export class HttpClient {
    * throwing, its last error is the cause.
    */
   async request<T>(req: HttpRequest, read: (res: HttpResponse) => T): Promise<T> {
-    const { maxTries, maxTotalMs, backoffMs, maxBackoffMs } = this.options;
+    const { maxTries, maxTotalMs } = this.options;
     let origin: string;
     try {
       origin = new URL(req.url).origin;
@@ -250,11 +249,7 @@ export class HttpClient {
       if (!failure.retryable) throw giveUp(attempt > 1 ? ` (after ${tries})` : '');
       if (attempt >= maxTries) throw giveUp(` (gave up after ${tries})`);
 
-      const delay = failure.retryAfterMs ?? backoffDelay(attempt, backoffMs, maxBackoffMs);
-      if (failure.retryAfterMs !== null || failure.status === 429) {
-        // Throttling concerns every request to the origin, not only this one.
-        this.notBefore.set(origin, Math.max(this.notBefore.get(origin) ?? 0, Date.now() + delay));
-      }
+      const delay = this.holds.retryDelay(origin, attempt, failure, this.options);
       if (Date.now() + delay >= deadline) {
         const asked = failure.retryAfterMs !== null ? `the server asked to wait ${formatDuration(delay)}` : `the next try would come after ${formatDuration(delay)}`;
         throw giveUp(` (gave up after ${tries}: ${asked}, past the ${formatDuration(maxTotalMs)} allowed)`);
@@ -285,7 +280,7 @@ export class HttpClient {
   private async waitForOrigin(origin: string, deadline: number, url: string): Promise<Outcome<never> | null> {
     for (;;) {
       if (this.signal?.aborted) throw this.interrupted(url, this.signal.reason);
-      const until = this.notBefore.get(origin) ?? 0;
+      const until = this.holds.heldUntil(origin);
       const now = Date.now();
       // Timers may fire a millisecond early by the wall clock: loop until the time has truly come.
       if (now >= until) return null;

@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { TrueFilmError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
-import { backoffDelay, CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, parseRetryAfter } from './retry.js';
+import { CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, OriginHolds, parseRetryAfter } from './retry.js';
 
 export type DigestAlgo = 'md5' | 'sha1' | 'sha256' | 'sha512';
 
@@ -207,13 +207,12 @@ type TryOutcome = { done: true } | { done: false; why: string; retryAfterMs: num
 /**
  * Transfers on one connection pool, following redirects, one at a time (what
  * a dump server allows a client). A server's Retry-After holds every later
- * request to its origin, as in HttpClient. close() when done.
+ * request to its origin (OriginHolds), as in HttpClient. close() when done.
  */
 export class FileTransfers {
   private readonly policy: TransferPolicy;
   private dispatcher: Promise<Dispatcher> | null = null;
-  /** per origin: no request starts before this time (Date.now() ms), set by Retry-After and 429 */
-  private readonly notBefore = new Map<string, number>();
+  private readonly holds = new OriginHolds();
 
   constructor(policy: Partial<TransferPolicy> & Pick<TransferPolicy, 'userAgent'>) {
     this.policy = { ...TRANSFER_DEFAULTS, ...policy };
@@ -239,7 +238,7 @@ export class FileTransfers {
   private async send(url: string, method: 'GET' | 'HEAD', headers: Record<string, string> = {}): Promise<Dispatcher.ResponseData> {
     const origin = new URL(url).origin;
     // Timers may fire a millisecond early by the wall clock: loop until the time has truly come.
-    for (let left = (this.notBefore.get(origin) ?? 0) - Date.now(); left > 0; left = (this.notBefore.get(origin) ?? 0) - Date.now()) {
+    for (let left = this.holds.heldUntil(origin) - Date.now(); left > 0; left = this.holds.heldUntil(origin) - Date.now()) {
       await this.wait(left, url);
     }
     const { request } = await import('undici');
@@ -254,13 +253,7 @@ export class FileTransfers {
 
   /** The wait before retry number `attempt` after `failure`; a throttled origin is held for every request. */
   private delayFor(url: string, attempt: number, failure: { status?: number; retryAfterMs: number | null; immediate?: boolean }): number {
-    if (failure.immediate) return 0;
-    const delay = failure.retryAfterMs ?? backoffDelay(attempt, this.policy.backoffMs, this.policy.maxBackoffMs);
-    if (failure.retryAfterMs !== null || failure.status === 429) {
-      const origin = new URL(url).origin;
-      this.notBefore.set(origin, Math.max(this.notBefore.get(origin) ?? 0, Date.now() + delay));
-    }
-    return delay;
+    return failure.immediate ? 0 : this.holds.retryDelay(new URL(url).origin, attempt, failure, this.policy);
   }
 
   private async wait(ms: number, url: string): Promise<void> {
