@@ -20,7 +20,6 @@
  * `signal` aborts.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent, Dispatcher } from 'undici';
 import { VERSION } from '../config.js';
@@ -28,7 +27,7 @@ import { Slots } from '../concurrency.js';
 import { TrueFilmError, type ErrorCode } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { BodyNotInflating, BodyTooLarge, readBody } from './body.js';
-import { CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, OriginHolds, parseRetryAfter } from './retry.js';
+import { CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, networkReason, OriginHolds, parseRetryAfter, statusText } from './retry.js';
 
 /**
  * Wikimedia's User-Agent policy (https://meta.wikimedia.org/wiki/User-Agent_policy):
@@ -367,7 +366,7 @@ export class HttpClient {
         ok: false,
         failure: {
           code: 'HTTP_STATUS',
-          message: `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + (text ? `: ${text}` : ''),
+          message: statusText(status) + (text ? `: ${text}` : ''),
           retryable: isRetryableStatus(status),
           status,
           retryAfterMs: parseRetryAfter(res.headers['retry-after']),
@@ -379,15 +378,11 @@ export class HttpClient {
         return { ok: false, failure: { code: 'HTTP_TIMEOUT', message: `no complete response within ${formatDuration(timeoutMs)}`, retryable: true, retryAfterMs: null, cause: err } };
       }
       const code = networkErrorCode(err);
-      const message =
-        code === 'UND_ERR_CONNECT_TIMEOUT'
-          ? `no answer to connect within ${formatDuration(CONNECT_TIMEOUT_MS)} (${code})`
-          : `${err instanceof Error ? err.message : String(err)}${code && !(err instanceof Error && err.message.includes(code)) ? ` (${code})` : ''}`;
       return {
         ok: false,
         failure: {
           code: code?.includes('TIMEOUT') && code !== 'UND_ERR_CONNECT_TIMEOUT' ? 'HTTP_TIMEOUT' : 'HTTP_UNREACHABLE',
-          message,
+          message: networkReason(err),
           retryable: isTransientNetworkError(err),
           retryAfterMs: null,
           cause: err,

@@ -1,9 +1,11 @@
 /**
- * When to retry an HTTP request and how long to wait first: pure functions,
- * so the policy reads in one place and tests need no server, and the one
- * piece of state the policy keeps (OriginHolds), shared by the API client
- * (client.ts) and the file transfers (transfer.ts).
+ * When to retry an HTTP request, how long to wait first and how a failed try
+ * reads: pure functions, so the policy reads in one place and tests need no
+ * server, and the one piece of state the policy keeps (OriginHolds), shared
+ * by the API client (client.ts) and the file transfers (transfer.ts).
  */
+import { STATUS_CODES } from 'node:http';
+import { formatDuration } from '../format.js';
 
 /** 408, 429 and every 5xx: the server may answer differently later. */
 export function isRetryableStatus(status: number): boolean {
@@ -44,6 +46,19 @@ export function networkErrorCode(err: unknown): string | undefined {
 export function isTransientNetworkError(err: unknown): boolean {
   const code = networkErrorCode(err);
   return code !== undefined && TRANSIENT_CODES.has(code);
+}
+
+/** "connect ECONNREFUSED 127.0.0.1:9 (ECONNREFUSED)": a network error as a failure's message says it, its code once. */
+export function networkReason(err: unknown): string {
+  const code = networkErrorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return `no answer to connect within ${formatDuration(CONNECT_TIMEOUT_MS)} (${code})`;
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/** "HTTP 503 Service Unavailable" */
+export function statusText(status: number): string {
+  return `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
 }
 
 /**

@@ -20,12 +20,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rm, stat, type FileHandle } from 'node:fs/promises';
-import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { TrueFilmError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
-import { CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, OriginHolds, parseRetryAfter } from './retry.js';
+import { CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkReason, OriginHolds, parseRetryAfter, statusText } from './retry.js';
 
 export type DigestAlgo = 'md5' | 'sha1' | 'sha256' | 'sha512';
 
@@ -103,14 +102,6 @@ function refusedError(url: string, status: number): TrueFilmError {
 
 function interrupted(url: string, reason: unknown): TrueFilmError {
   return new TrueFilmError('INTERRUPTED', 'stopped during the download', { input: url, cause: reason });
-}
-
-/** "connect ECONNREFUSED 127.0.0.1:9 (ECONNREFUSED)": the error and its code, once */
-function networkReason(err: unknown): string {
-  const code = networkErrorCode(err);
-  const message = err instanceof Error ? err.message : String(err);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return `no answer to connect within ${CONNECT_TIMEOUT_MS / 1000} s (${code})`;
-  return code && !message.includes(code) ? `${message} (${code})` : message;
 }
 
 /** A Content-Range header: `bytes 100-199/200` gives start 100 and total 200; an unsatisfied range (`bytes *` then the size) gives start null. */
@@ -436,11 +427,6 @@ export class FileTransfers {
     }
     return { done: true };
   }
-}
-
-/** "HTTP 503 Service Unavailable" */
-function statusText(status: number): string {
-  return `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
 }
 
 function unreachableError(url: string, err: unknown): TrueFilmError {
