@@ -42,7 +42,7 @@ export interface TransferPolicy {
   signal?: AbortSignal;
 }
 
-export const TRANSFER_DEFAULTS = {
+const TRANSFER_DEFAULTS = {
   maxTries: 5,
   backoffMs: 1_000,
   maxBackoffMs: 5 * 60_000,
