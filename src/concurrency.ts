@@ -1,7 +1,7 @@
 /**
  * Work that runs at once, bounded: one counting semaphore (`Slots`) for
  * everything that limits how much is in flight (the HTTP client's requests,
- * the Action API's batches), the loop over a list on top of it (Wikidata's
+ * the dashboard's reads), the loop over a list on top of it (Wikidata's
  * batches), and a command that serves until it is stopped.
  */
 import { isTrueFilmError } from './errors.js';

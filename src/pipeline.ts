@@ -107,7 +107,7 @@ async function findPages(config: RunConfig, films: Film[], files: string[], ui: 
   const all = AbortSignal.any([signal, stop.signal]);
   const wanted = new WantedKeys(titleKeys(films));
   const ids = [...new Set(films.map((f) => f.imdbId).filter((id): id is string => id !== null))];
-  const answered = new Map<string, ArticleRef[]>();
+  const articlesSoFar = new Map<string, ArticleRef[]>();
   const arriving = new Changes();
   const asking = timed('wikidata', () =>
     runWikidata(ids, {
@@ -120,7 +120,7 @@ async function findPages(config: RunConfig, films: Film[], files: string[], ui: 
       signal: all,
       onArticles: (answers) => {
         wanted.add([...answers.values()].flatMap((articles) => articles.map((a) => a.key)));
-        for (const [id, articles] of answers) answered.set(id, articles);
+        for (const [id, articles] of answers) articlesSoFar.set(id, articles);
         arriving.notify();
       },
     }).finally(() => {
@@ -137,7 +137,7 @@ async function findPages(config: RunConfig, films: Film[], files: string[], ui: 
   const live = scanning.then((scan) =>
     timed('wikipedia', () =>
       runWikipedia(
-        (known) => liveQuestions({ films, wikidata: answered, wikidataPending: !arriving.settled, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb, live: known }),
+        (known) => liveQuestions({ films, wikidata: articlesSoFar, wikidataPending: !arriving.settled, pages: scan?.pages ?? new Map(), cirrus: scan?.imdb, live: known }),
         { endpoint: config.wikipediaEndpoint, dataDir: config.dataDir, offline: config.offline, userAgent, ui, signal: all, more: arriving },
       ),
     ),

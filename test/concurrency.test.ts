@@ -1,6 +1,6 @@
 /**
  * The one concurrency helper (src/concurrency.ts): `Slots`, the semaphore
- * under the HTTP client and the live wiki's batches, and `forEachLimited`,
+ * under the HTTP client and the dashboard's reads, and `forEachLimited`,
  * the loop of Wikidata's batches. Bounds are shown by holding the work until
  * the test lets it go, never by timing it.
  */

@@ -3,8 +3,7 @@
  * Wikidata Query Service, Wikipedia's Action API):
  *
  * - a descriptive User-Agent with a contact URL on every request;
- * - at most `concurrency` requests in flight, on a connection pool of that size,
- *   and, with `ratePerSecond`, request starts spaced evenly whatever the concurrency;
+ * - at most `concurrency` requests in flight, on a connection pool of that size;
  * - a timeout per try covering the headers and the whole body;
  * - retries only on 408, 429, 5xx, timeouts, connection resets and responses
  *   the caller cannot read, honouring `Retry-After` (seconds or an HTTP-date)
@@ -21,7 +20,6 @@
  * `signal` aborts.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Agent, Dispatcher } from 'undici';
 import { VERSION } from '../config.js';
@@ -29,7 +27,7 @@ import { Slots } from '../concurrency.js';
 import { TrueFilmError, type ErrorCode } from '../errors.js';
 import { formatDuration } from '../format.js';
 import { BodyNotInflating, BodyTooLarge, readBody } from './body.js';
-import { backoffDelay, CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, parseRetryAfter } from './retry.js';
+import { CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, networkReason, OriginHolds, parseRetryAfter, statusText } from './retry.js';
 
 /**
  * Wikimedia's User-Agent policy (https://meta.wikimedia.org/wiki/User-Agent_policy):
@@ -71,7 +69,6 @@ const HTTP_DEFAULTS = {
   maxTotalMs: 180_000,
   backoffMs: 1_000,
   maxBackoffMs: 30_000,
-  ratePerSecond: Infinity,
   /**
    * The largest answer read, as sent and once inflated. The largest real ones
    * are an Action API answer with 20 intro extracts (a few hundred KB at
@@ -98,8 +95,6 @@ export interface HttpClientOptions {
   /** the first backoff; it doubles on each retry up to `maxBackoffMs` */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** request starts per second (all tries and origins together), spaced evenly; default unlimited */
-  ratePerSecond?: number;
   /** the largest answer body, as sent and once inflated (default 4 MiB): a larger one fails with HTTP_TOO_LARGE, not retried */
   maxBodyBytes?: number;
   /** aborts waits and requests in flight: the request fails with INTERRUPTED */
@@ -181,11 +176,7 @@ export class HttpClient {
   /** made with the first request */
   private agent: Promise<Agent> | null = null;
   private readonly slots: Slots;
-  /** with a rate: no request starts before this time (Date.now() ms); each start moves it on by one interval */
-  private nextStart = 0;
-  private readonly intervalMs: number;
-  /** per origin: no request starts before this time (Date.now() ms), set by Retry-After and 429 */
-  private readonly notBefore = new Map<string, number>();
+  private readonly holds = new OriginHolds();
 
   constructor(options: HttpClientOptions = {}) {
     const o = options;
@@ -197,10 +188,8 @@ export class HttpClient {
       maxTotalMs: o.maxTotalMs ?? HTTP_DEFAULTS.maxTotalMs,
       backoffMs: o.backoffMs ?? HTTP_DEFAULTS.backoffMs,
       maxBackoffMs: o.maxBackoffMs ?? HTTP_DEFAULTS.maxBackoffMs,
-      ratePerSecond: o.ratePerSecond !== undefined && o.ratePerSecond > 0 ? o.ratePerSecond : HTTP_DEFAULTS.ratePerSecond,
       maxBodyBytes: o.maxBodyBytes !== undefined && o.maxBodyBytes > 0 ? Math.floor(o.maxBodyBytes) : HTTP_DEFAULTS.maxBodyBytes,
     };
-    this.intervalMs = Number.isFinite(this.options.ratePerSecond) ? 1000 / this.options.ratePerSecond : 0;
     this.signal = o.signal;
     this.slots = new Slots(this.options.concurrency);
   }
@@ -226,7 +215,7 @@ export class HttpClient {
    * throwing, its last error is the cause.
    */
   async request<T>(req: HttpRequest, read: (res: HttpResponse) => T): Promise<T> {
-    const { maxTries, maxTotalMs, backoffMs, maxBackoffMs } = this.options;
+    const { maxTries, maxTotalMs } = this.options;
     let origin: string;
     try {
       origin = new URL(req.url).origin;
@@ -241,7 +230,7 @@ export class HttpClient {
       });
       let outcome: Outcome<T>;
       try {
-        const gateFailure = await this.waitForTurn(origin, deadline, req.url);
+        const gateFailure = await this.waitForOrigin(origin, deadline, req.url);
         outcome = gateFailure ?? (await this.tryOnce(req, read, attempt, deadline - Date.now()));
       } finally {
         release();
@@ -259,11 +248,7 @@ export class HttpClient {
       if (!failure.retryable) throw giveUp(attempt > 1 ? ` (after ${tries})` : '');
       if (attempt >= maxTries) throw giveUp(` (gave up after ${tries})`);
 
-      const delay = failure.retryAfterMs ?? backoffDelay(attempt, backoffMs, maxBackoffMs);
-      if (failure.retryAfterMs !== null || failure.status === 429) {
-        // Throttling concerns every request to the origin, not only this one.
-        this.notBefore.set(origin, Math.max(this.notBefore.get(origin) ?? 0, Date.now() + delay));
-      }
+      const delay = this.holds.retryDelay(origin, attempt, failure, this.options);
       if (Date.now() + delay >= deadline) {
         const asked = failure.retryAfterMs !== null ? `the server asked to wait ${formatDuration(delay)}` : `the next try would come after ${formatDuration(delay)}`;
         throw giveUp(` (gave up after ${tries}: ${asked}, past the ${formatDuration(maxTotalMs)} allowed)`);
@@ -290,28 +275,11 @@ export class HttpClient {
     }
   }
 
-  /**
-   * Waits for the origin's Retry-After time, then for this request's start
-   * under the rate; again if a Retry-After came in meanwhile, so that requests
-   * held by one are not let go all at once. A Failure when past the deadline.
-   */
-  private async waitForTurn(origin: string, deadline: number, url: string): Promise<Outcome<never> | null> {
-    for (;;) {
-      const gateFailure = await this.waitForOrigin(origin, deadline, url);
-      if (gateFailure !== null || this.intervalMs === 0) return gateFailure;
-      const at = Math.max(Date.now(), this.nextStart);
-      this.nextStart = at + this.intervalMs;
-      // Timers may fire a millisecond early by the wall clock: loop until the time has truly come.
-      for (let left = at - Date.now(); left > 0; left = at - Date.now()) await this.pause(left, url);
-      if ((this.notBefore.get(origin) ?? 0) <= Date.now()) return null;
-    }
-  }
-
   /** Waits until the origin's Retry-After time; a Failure when that is past the deadline. */
   private async waitForOrigin(origin: string, deadline: number, url: string): Promise<Outcome<never> | null> {
     for (;;) {
       if (this.signal?.aborted) throw this.interrupted(url, this.signal.reason);
-      const until = this.notBefore.get(origin) ?? 0;
+      const until = this.holds.heldUntil(origin);
       const now = Date.now();
       // Timers may fire a millisecond early by the wall clock: loop until the time has truly come.
       if (now >= until) return null;
@@ -398,7 +366,7 @@ export class HttpClient {
         ok: false,
         failure: {
           code: 'HTTP_STATUS',
-          message: `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + (text ? `: ${text}` : ''),
+          message: statusText(status) + (text ? `: ${text}` : ''),
           retryable: isRetryableStatus(status),
           status,
           retryAfterMs: parseRetryAfter(res.headers['retry-after']),
@@ -410,15 +378,11 @@ export class HttpClient {
         return { ok: false, failure: { code: 'HTTP_TIMEOUT', message: `no complete response within ${formatDuration(timeoutMs)}`, retryable: true, retryAfterMs: null, cause: err } };
       }
       const code = networkErrorCode(err);
-      const message =
-        code === 'UND_ERR_CONNECT_TIMEOUT'
-          ? `no answer to connect within ${formatDuration(CONNECT_TIMEOUT_MS)} (${code})`
-          : `${err instanceof Error ? err.message : String(err)}${code && !(err instanceof Error && err.message.includes(code)) ? ` (${code})` : ''}`;
       return {
         ok: false,
         failure: {
           code: code?.includes('TIMEOUT') && code !== 'UND_ERR_CONNECT_TIMEOUT' ? 'HTTP_TIMEOUT' : 'HTTP_UNREACHABLE',
-          message,
+          message: networkReason(err),
           retryable: isTransientNetworkError(err),
           retryAfterMs: null,
           cause: err,

@@ -1,7 +1,11 @@
 /**
- * When to retry an HTTP request and how long to wait first: pure functions,
- * so the policy reads in one place and tests need no server.
+ * When to retry an HTTP request, how long to wait first and how a failed try
+ * reads: pure functions, so the policy reads in one place and tests need no
+ * server, and the one piece of state the policy keeps (OriginHolds), shared
+ * by the API client (client.ts) and the file transfers (transfer.ts).
  */
+import { STATUS_CODES } from 'node:http';
+import { formatDuration } from '../format.js';
 
 /** 408, 429 and every 5xx: the server may answer differently later. */
 export function isRetryableStatus(status: number): boolean {
@@ -44,6 +48,19 @@ export function isTransientNetworkError(err: unknown): boolean {
   return code !== undefined && TRANSIENT_CODES.has(code);
 }
 
+/** "connect ECONNREFUSED 127.0.0.1:9 (ECONNREFUSED)": a network error as a failure's message says it, its code once. */
+export function networkReason(err: unknown): string {
+  const code = networkErrorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return `no answer to connect within ${formatDuration(CONNECT_TIMEOUT_MS)} (${code})`;
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/** "HTTP 503 Service Unavailable" */
+export function statusText(status: number): string {
+  return `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
+}
+
 /**
  * `Retry-After` (RFC 9110 section 10.2.3) as milliseconds from `now`: either
  * delay-seconds (`120`) or an HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`).
@@ -68,4 +85,29 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
 export function backoffDelay(retry: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, retry - 1));
   return ceiling / 2 + random() * (ceiling / 2);
+}
+
+/**
+ * Per origin, the time before which no request starts: a server that
+ * throttles (a Retry-After, or a 429) holds every later request to its
+ * origin, not only the one it answered.
+ */
+export class OriginHolds {
+  private readonly until = new Map<string, number>();
+
+  /** When requests to `origin` may start (Date.now() ms; 0 when it is not held). */
+  heldUntil(origin: string): number {
+    return this.until.get(origin) ?? 0;
+  }
+
+  /**
+   * The wait before retry number `attempt` after a failed try: the server's
+   * Retry-After, else backoff with jitter. When the server throttled, its
+   * origin is held that long.
+   */
+  retryDelay(origin: string, attempt: number, failure: { status?: number; retryAfterMs: number | null }, backoff: { backoffMs: number; maxBackoffMs: number }): number {
+    const delay = failure.retryAfterMs ?? backoffDelay(attempt, backoff.backoffMs, backoff.maxBackoffMs);
+    if (failure.retryAfterMs !== null || failure.status === 429) this.until.set(origin, Math.max(this.heldUntil(origin), Date.now() + delay));
+    return delay;
+  }
 }

@@ -20,12 +20,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rm, stat, type FileHandle } from 'node:fs/promises';
-import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { TrueFilmError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
-import { backoffDelay, CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkErrorCode, parseRetryAfter } from './retry.js';
+import { CONNECT_TIMEOUT_MS, isRetryableStatus, isTransientNetworkError, networkReason, OriginHolds, parseRetryAfter, statusText } from './retry.js';
 
 export type DigestAlgo = 'md5' | 'sha1' | 'sha256' | 'sha512';
 
@@ -43,7 +42,7 @@ export interface TransferPolicy {
   signal?: AbortSignal;
 }
 
-export const TRANSFER_DEFAULTS = {
+const TRANSFER_DEFAULTS = {
   maxTries: 5,
   backoffMs: 1_000,
   maxBackoffMs: 5 * 60_000,
@@ -103,14 +102,6 @@ function refusedError(url: string, status: number): TrueFilmError {
 
 function interrupted(url: string, reason: unknown): TrueFilmError {
   return new TrueFilmError('INTERRUPTED', 'stopped during the download', { input: url, cause: reason });
-}
-
-/** "connect ECONNREFUSED 127.0.0.1:9 (ECONNREFUSED)": the error and its code, once */
-function networkReason(err: unknown): string {
-  const code = networkErrorCode(err);
-  const message = err instanceof Error ? err.message : String(err);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return `no answer to connect within ${CONNECT_TIMEOUT_MS / 1000} s (${code})`;
-  return code && !message.includes(code) ? `${message} (${code})` : message;
 }
 
 /** A Content-Range header: `bytes 100-199/200` gives start 100 and total 200; an unsatisfied range (`bytes *` then the size) gives start null. */
@@ -207,13 +198,12 @@ type TryOutcome = { done: true } | { done: false; why: string; retryAfterMs: num
 /**
  * Transfers on one connection pool, following redirects, one at a time (what
  * a dump server allows a client). A server's Retry-After holds every later
- * request to its origin, as in HttpClient. close() when done.
+ * request to its origin (OriginHolds), as in HttpClient. close() when done.
  */
 export class FileTransfers {
   private readonly policy: TransferPolicy;
   private dispatcher: Promise<Dispatcher> | null = null;
-  /** per origin: no request starts before this time (Date.now() ms), set by Retry-After and 429 */
-  private readonly notBefore = new Map<string, number>();
+  private readonly holds = new OriginHolds();
 
   constructor(policy: Partial<TransferPolicy> & Pick<TransferPolicy, 'userAgent'>) {
     this.policy = { ...TRANSFER_DEFAULTS, ...policy };
@@ -239,7 +229,7 @@ export class FileTransfers {
   private async send(url: string, method: 'GET' | 'HEAD', headers: Record<string, string> = {}): Promise<Dispatcher.ResponseData> {
     const origin = new URL(url).origin;
     // Timers may fire a millisecond early by the wall clock: loop until the time has truly come.
-    for (let left = (this.notBefore.get(origin) ?? 0) - Date.now(); left > 0; left = (this.notBefore.get(origin) ?? 0) - Date.now()) {
+    for (let left = this.holds.heldUntil(origin) - Date.now(); left > 0; left = this.holds.heldUntil(origin) - Date.now()) {
       await this.wait(left, url);
     }
     const { request } = await import('undici');
@@ -254,13 +244,7 @@ export class FileTransfers {
 
   /** The wait before retry number `attempt` after `failure`; a throttled origin is held for every request. */
   private delayFor(url: string, attempt: number, failure: { status?: number; retryAfterMs: number | null; immediate?: boolean }): number {
-    if (failure.immediate) return 0;
-    const delay = failure.retryAfterMs ?? backoffDelay(attempt, this.policy.backoffMs, this.policy.maxBackoffMs);
-    if (failure.retryAfterMs !== null || failure.status === 429) {
-      const origin = new URL(url).origin;
-      this.notBefore.set(origin, Math.max(this.notBefore.get(origin) ?? 0, Date.now() + delay));
-    }
-    return delay;
+    return failure.immediate ? 0 : this.holds.retryDelay(new URL(url).origin, attempt, failure, this.policy);
   }
 
   private async wait(ms: number, url: string): Promise<void> {
@@ -443,11 +427,6 @@ export class FileTransfers {
     }
     return { done: true };
   }
-}
-
-/** "HTTP 503 Service Unavailable" */
-function statusText(status: number): string {
-  return `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd();
 }
 
 function unreachableError(url: string, err: unknown): TrueFilmError {

@@ -164,7 +164,7 @@ export function descriptionYear(description: string | null | undefined): number 
  * its text or its short description gives a year more than YEAR_TOLERANCE
  * from the film's. A film without a year, or a page that gives none, passes.
  */
-export function anotherFilmsPage(year: number | null, text: string | null | undefined, description: string | null | undefined): boolean {
+function anotherFilmsPage(year: number | null, text: string | null | undefined, description: string | null | undefined): boolean {
   if (year === null) return false;
   const far = (y: number | null) => y !== null && Math.abs(y - year) > YEAR_TOLERANCE;
   return far(leadYear(text)) || far(descriptionYear(description));

@@ -168,7 +168,7 @@ function shownTitle(key: string): string {
 }
 
 /** What one batch says of each IMDb id asked. */
-export interface BatchAnswer {
+interface BatchAnswer {
   /** article URLs, as given */
   articles: string[];
   money: MoneyStatement[];
@@ -189,7 +189,7 @@ function value(binding: Record<string, { type?: unknown; value?: unknown } | und
  * unit): the rows are merged. Throws SPARQL_BAD_RESPONSE when the body is not
  * SPARQL JSON results.
  */
-export function parseResults(body: string, asked: string[], input?: string): Map<string, BatchAnswer> {
+function parseResults(body: string, asked: string[], input?: string): Map<string, BatchAnswer> {
   let doc: unknown;
   try {
     doc = JSON.parse(body);

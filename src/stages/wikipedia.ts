@@ -30,7 +30,7 @@
  */
 import path from 'node:path';
 import { readCache, writeCache, type CacheSpec } from '../cache.js';
-import { Changes, Slots } from '../concurrency.js';
+import { Changes } from '../concurrency.js';
 import { TrueFilmError } from '../errors.js';
 import { AnswerError, HttpClient, retryOptions, type HttpResponse, type RetryOptions } from '../http/client.js';
 import { parseRetryAfter } from '../http/retry.js';
@@ -631,17 +631,17 @@ const count = (q: OpenQuestions): number => q.lookup.length + q.decide.length + 
 const isEmpty = (q: LiveQuestions): boolean => q.lookup.size === 0 && q.decide.size === 0 && q.abstract.size === 0;
 
 /**
- * Runs requests one by one as slots free up, each planned from what the
- * matching asks at that moment, until it asks nothing more and nothing more
- * can come (no request in flight that could raise questions, and `options.more`
- * settled). Titles go to `unknown` when no request may be sent (offline, or
- * the API given up).
+ * Runs requests one by one as one of the `concurrency` in flight ends, each
+ * planned from what the matching asks at that moment, until it asks nothing
+ * more and nothing more can come (no request in flight that could raise
+ * questions, and `options.more` settled). Titles go to `unknown` when no
+ * request may be sent (offline, or the API given up).
  */
 class Scheduler {
   /** the titles of the requests in flight */
   private readonly busy = new Set<string>();
+  /** the requests in flight: at most `concurrency` */
   private readonly running = new Set<Batch>();
-  private readonly slots: Slots;
   private readonly woken = new Changes();
   /** the first request that failed in a way that stops the stage (a stop by the user, a bug) */
   private failure: unknown = null;
@@ -652,9 +652,7 @@ class Scheduler {
     private readonly known: Knowledge,
     private readonly options: WikipediaOptions,
     private readonly concurrency: number,
-  ) {
-    this.slots = new Slots(concurrency);
-  }
+  ) {}
 
   async run(): Promise<void> {
     const more = this.options.more;
@@ -677,21 +675,18 @@ class Scheduler {
     }
   }
 
-  /** Starts requests for what is open, while slots are free and a request is worth sending. */
+  /** Starts requests for what is open, while fewer than `concurrency` are in flight and a request is worth sending. */
   private fill(open: OpenQuestions, waiting: boolean): void {
-    for (let slot = this.slots.tryAcquire(); slot !== null; slot = this.slots.tryAcquire()) {
+    while (this.running.size < this.concurrency) {
       // nothing in flight can raise new questions, and nothing more comes from outside
       const final = !waiting && ![...this.running].some((b) => b.deciding);
       const batch = planBatch(open, (t) => this.known.pageTitle(t), final);
-      if (batch === null) {
-        slot();
-        return;
-      }
+      if (batch === null) return;
       const sent = (t: string): boolean => !batch.asked.has(t);
       open.lookup = open.lookup.filter(sent);
       open.decide = open.decide.filter(sent);
       open.abstract = open.abstract.filter(sent);
-      this.start(batch, slot).catch((err: unknown) => {
+      this.start(batch).catch((err: unknown) => {
         this.failure ??= err;
         this.woken.notify();
       });
@@ -703,15 +698,15 @@ class Scheduler {
     while (this.running.size > 0) await this.woken.next();
   }
 
-  private async start(batch: Batch, slot: () => void): Promise<void> {
-    this.asker ??= new Asker(this.options, this.concurrency, (got) => this.known.learn(got));
+  /** Sends one batch; it counts as in flight from the call on (before its first await), so that fill() sees it. */
+  private async start(batch: Batch): Promise<void> {
     this.running.add(batch);
     for (const t of batch.asked.keys()) this.busy.add(t);
     try {
+      this.asker ??= new Asker(this.options, this.concurrency, (got) => this.known.learn(got));
       const answered = await this.asker.send(batch);
       this.known.afterBatch(batch, answered);
     } finally {
-      slot();
       this.running.delete(batch);
       for (const t of batch.asked.keys()) this.busy.delete(t);
       this.woken.notify();
