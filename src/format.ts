@@ -1,4 +1,4 @@
-/** Numbers and URLs as people read them. */
+/** Numbers, URLs and shell words as people read them. */
 
 /** A count as people read it: 4,994. */
 export function formatCount(n: number): string {
@@ -65,6 +65,15 @@ export function maskUrl(url: string): string {
   masked = masked.replace(/([?&]password=)[^&]*/gi, '$1****');
   masked = masked.replace(/(\bpassword\s*=\s*)('[^']*'|\S+)/gi, '$1****');
   return masked;
+}
+
+/**
+ * A word the shell reads as itself, for a command a user copies: as it is
+ * when it holds only plain characters (a path, a PATH-like list, a flag's
+ * value), else single-quoted.
+ */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Left-aligned text table for the terminal. `align` has 'r' for right-aligned columns. */

@@ -23,6 +23,7 @@ import { pipeline } from 'node:stream/promises';
 import type { CsvError, Options as CsvOptions } from 'csv-parse';
 import { StrictCsvReader, type StrictRecord } from '../csv.js';
 import { TrueFilmError } from '../errors.js';
+import { shellWord } from '../format.js';
 import { ByteInput, statInput } from '../input.js';
 import { parsePythonLiteral } from '../literal.js';
 import { TopN } from '../topn.js';
@@ -468,11 +469,6 @@ class Selection {
       );
     }
   }
-}
-
-/** A path as one shell word. */
-function shellWord(text: string): string {
-  return /^[\w./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /**
