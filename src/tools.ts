@@ -1,4 +1,4 @@
-/** Programs outside Node that a download may run or point the user to. */
+/** Programs outside Node that TrueFilm runs (bzip2, the Kaggle CLI) or points the user to. */
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
@@ -9,7 +9,8 @@ export function onPath(name: string): string | null {
     const candidate = path.join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile() && statSync(candidate).size > 0) return candidate;
+      const info = statSync(candidate);
+      if (info.isFile() && info.size > 0) return candidate;
     } catch {
       // not there
     }
