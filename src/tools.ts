@@ -2,6 +2,9 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
+/** the system decompressors for .bz2, in order of preference (the scan runs the first there is; the download warns when none is) */
+export const BZIP2_COMMANDS = ['lbzip2', 'bzip2'];
+
 /** The executable `name` on the PATH, or null (an executable regular file: an empty file bind-mounted over a tool does not count). */
 export function onPath(name: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {

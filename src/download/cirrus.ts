@@ -13,8 +13,7 @@ import path from 'node:path';
 import { TrueFilmError, isTrueFilmError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { notFoundError, sizeOf } from '../http/transfer.js';
-import { BZIP2_COMMANDS } from '../scan/decompress.js';
-import { onPath } from '../tools.js';
+import { BZIP2_COMMANDS, onPath } from '../tools.js';
 import type { Check, DownloadContext } from './context.js';
 import { checkSpace } from './disk.js';
 import {

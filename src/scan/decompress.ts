@@ -11,13 +11,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { TrueFilmError, isTrueFilmError, type ErrorCode } from '../errors.js';
-import { onPath } from '../tools.js';
+import { BZIP2_COMMANDS, onPath } from '../tools.js';
 import { FORMATS, sniffFormat } from './formats.js';
 import { drain, gunzipBuffers } from './gzip.js';
 import type { Compression, Cutter, DumpFormat, FormatChunk, InflatedChunk } from './types.js';
-
-/** the system decompressors for .bz2, in order of preference */
-export const BZIP2_COMMANDS = ['lbzip2', 'bzip2'];
 
 export function compressionOf(magic: Uint8Array): Compression {
   if (magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
