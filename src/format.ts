@@ -5,7 +5,8 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-export function formatBytes(bytes: number): string {
+/** 1.2 GB, 350 MB; `digits`: as many decimals at every size (one, for a free-space check: a tight margin then reads as one) */
+export function formatBytes(bytes: number, digits?: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = 0;
@@ -13,7 +14,7 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return `${unit === 0 ? value.toFixed(0) : value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+  return `${unit === 0 ? value.toFixed(0) : value.toFixed(digits ?? (value >= 100 ? 0 : 1))} ${units[unit]}`;
 }
 
 /** `4 MiB`, `64 KiB`, `1.5 MiB`: for limits, which are powers of two and read best so. */
