@@ -4,7 +4,7 @@ import { TrueFilmError } from '../errors.js';
 import { formatBytes } from '../format.js';
 
 /** Bytes free for this user on the file system of `dir`; null when it cannot tell. */
-export async function freeBytes(dir: string): Promise<number | null> {
+async function freeBytes(dir: string): Promise<number | null> {
   try {
     const fs = await statfs(dir);
     return fs.bavail * fs.bsize;

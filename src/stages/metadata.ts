@@ -116,7 +116,7 @@ const CSV_OPTIONS: CsvOptions = {
  * surrogate, so only NULs can be there), a literal's name as it is parsed
  * (its escapes can spell either).
  */
-export function storable(text: string): string {
+function storable(text: string): string {
   const clean = withoutNul(text);
   return LONE_SURROGATE.test(clean) ? clean.replace(LONE_SURROGATE_ALL, '\ufffd') : clean;
 }
