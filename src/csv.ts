@@ -31,8 +31,7 @@ export class StrictRecord {
   count = 0;
   /** the line the record starts on (1-based, the header is line 1 in a file without blank lines) */
   line = 0;
-  /** the record's bytes in buf: [start, end), without its LF */
-  start = 0;
+  /** where the record's bytes end in buf (at its LF, or the input's end) */
   end = 0;
   buf: Buffer = Buffer.alloc(0);
   /** per field: start, end (a quoted field's content, without its quotes), and 1 when it holds `""` */
@@ -160,7 +159,6 @@ export class StrictCsvReader {
       if (cr < pos) return { next: start, irregular: true };
       record.count = count;
       record.line = this.newlines + 1;
-      record.start = start;
       record.end = pos;
       // the LFs inside quoted fields (an unquoted one holds none)
       for (let n = buf.indexOf(LF, start); n >= 0 && n < pos; n = buf.indexOf(LF, n + 1)) this.newlines++;

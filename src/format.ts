@@ -1,11 +1,12 @@
-/** Numbers and URLs as people read them. */
+/** Numbers, URLs and shell words as people read them. */
 
 /** A count as people read it: 4,994. */
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-export function formatBytes(bytes: number): string {
+/** 1.2 GB, 350 MB; `digits`: as many decimals at every size (one, for a free-space check: a tight margin then reads as one) */
+export function formatBytes(bytes: number, digits?: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;
   let unit = 0;
@@ -13,7 +14,7 @@ export function formatBytes(bytes: number): string {
     value /= 1000;
     unit++;
   }
-  return `${unit === 0 ? value.toFixed(0) : value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+  return `${unit === 0 ? value.toFixed(0) : value.toFixed(digits ?? (value >= 100 ? 0 : 1))} ${units[unit]}`;
 }
 
 /** `4 MiB`, `64 KiB`, `1.5 MiB`: for limits, which are powers of two and read best so. */
@@ -65,6 +66,15 @@ export function maskUrl(url: string): string {
   masked = masked.replace(/([?&]password=)[^&]*/gi, '$1****');
   masked = masked.replace(/(\bpassword\s*=\s*)('[^']*'|\S+)/gi, '$1****');
   return masked;
+}
+
+/**
+ * A word the shell reads as itself, for a command a user copies: as it is
+ * when it holds only plain characters (a path, a PATH-like list, a flag's
+ * value), else single-quoted.
+ */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Left-aligned text table for the terminal. `align` has 'r' for right-aligned columns. */

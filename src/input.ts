@@ -6,13 +6,29 @@
  * threads until a writer came, and the process could not even exit. Each
  * wait ends with INTERRUPTED as soon as the signal aborts.
  */
-import { constants, openSync } from 'node:fs';
+import { constants, openSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { TrueFilmError } from './errors.js';
 
 type Reader = (buf: Buffer, offset: number, length: number) => Promise<number>;
+
+/**
+ * An input file's status, or the error a user reads: INPUT_NOT_FOUND with
+ * `missing` and `hint` when there is no such path, INPUT_UNREADABLE with
+ * `unreadable` and the system's reason otherwise.
+ */
+export async function statInput(path: string, words: { missing: string; unreadable: string; hint: string }): Promise<Stats> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new TrueFilmError('INPUT_NOT_FOUND', words.missing, { input: path, hint: words.hint, cause: err });
+    }
+    throw new TrueFilmError('INPUT_UNREADABLE', `${words.unreadable}: ${(err as Error).message}`, { input: path, cause: err });
+  }
+}
 
 export class ByteInput {
   /** bytes read so far */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { TrueFilmError, isTrueFilmError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { notFoundError, sizeOf } from '../http/transfer.js';
-import { BZIP2_COMMANDS } from '../scan/decompress.js';
+import { BZIP2_COMMANDS, onPath } from '../tools.js';
 import type { Check, DownloadContext } from './context.js';
 import { checkSpace } from './disk.js';
 import {
@@ -30,7 +30,6 @@ import {
   listingNames,
   publishesDigests,
 } from './listing.js';
-import { onPath } from './tools.js';
 
 /** The dump of one date, as its listing shows it. */
 interface LocatedDump {

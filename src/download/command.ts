@@ -8,6 +8,7 @@ import { open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { prepareDataDir } from '../data-dir.js';
 import { TrueFilmError } from '../errors.js';
+import { shellWord } from '../format.js';
 import { userAgent } from '../http/client.js';
 import type { Ui } from '../ui.js';
 import { sourceAbstracts } from './abstracts.js';
@@ -75,11 +76,6 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** A word the shell reads as itself: quoted when it holds anything but plain characters. */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** What the pipeline will find in the data directory, and what to do next. */

@@ -75,7 +75,7 @@ export function digestIn(text: string, name: string, options: { lone: boolean })
 }
 
 /** The lists of digests that a dump directory may publish, for many files at once. */
-export const SUMS_LIST_RE = /^(SHA256SUMS|SHA512SUMS|SHA1SUMS|MD5SUMS)$|(md5|sha1|sha256|sha512)sums(\.txt)?$/;
+const SUMS_LIST_RE = /^(SHA256SUMS|SHA512SUMS|SHA1SUMS|MD5SUMS)$|(md5|sha1|sha256|sha512)sums(\.txt)?$/;
 const DIGEST_EXTENSIONS = ['sha256', 'sha512', 'sha1', 'md5'] as const;
 
 /**

@@ -11,10 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { TrueFilmError } from '../errors.js';
 import { formatBytes } from '../format.js';
+import { onPath } from '../tools.js';
 import type { DownloadContext } from './context.js';
 import { httpUrlOf, urlName } from './listing.js';
 import { KAGGLE_DATASET, KAGGLE_PAGE, METADATA_NAME } from './options.js';
-import { onPath } from './tools.js';
 import { gunzipFile, UnpackError, unzipMember } from './unpack.js';
 
 export async function sourceMetadata(ctx: DownloadContext): Promise<void> {

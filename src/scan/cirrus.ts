@@ -525,7 +525,7 @@ function isJson(line: Buffer): boolean {
 }
 
 /** The input ends at `end`, inside the line that starts at `lineStart`. */
-export function truncatedLine(end: number, lineStart: number): TrueFilmError {
+function truncatedLine(end: number, lineStart: number): TrueFilmError {
   return new TrueFilmError('DUMP_TRUNCATED', `the dump is cut short: it ends at byte ${end}, inside the line that starts at byte ${lineStart} (no newline after it)`, {
     offset: end,
     hint: 'The file was not completely downloaded or decompressed: fetch it again (./data_download.sh --source cirrus).',

@@ -22,7 +22,7 @@ function whole(bytes: Uint8Array): boolean {
 }
 
 /** The bytes not yet sent: [start, start + length) of the decompressed file, in buf[0, length). */
-export class Carry {
+class Carry {
   buf: Buffer;
   length = 0;
   start = 0;

@@ -9,15 +9,12 @@
  * format's cutter into chunks that any worker can scan.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { accessSync, constants, createReadStream, statSync } from 'node:fs';
-import path from 'node:path';
+import { createReadStream } from 'node:fs';
 import { TrueFilmError, isTrueFilmError, type ErrorCode } from '../errors.js';
+import { BZIP2_COMMANDS, onPath } from '../tools.js';
 import { FORMATS, sniffFormat } from './formats.js';
 import { drain, gunzipBuffers } from './gzip.js';
 import type { Compression, Cutter, DumpFormat, FormatChunk, InflatedChunk } from './types.js';
-
-/** the system decompressors for .bz2, in order of preference */
-export const BZIP2_COMMANDS = ['lbzip2', 'bzip2'];
 
 export function compressionOf(magic: Uint8Array): Compression {
   if (magic[0] === 0x1f && magic[1] === 0x8b) return 'gzip';
@@ -82,21 +79,6 @@ export function inInput(
 ): TrueFilmError {
   const where = compressed && error.offset !== undefined && error.code === 'DUMP_TRUNCATED' ? ' (of the uncompressed data)' : '';
   return new TrueFilmError(error.code, error.message + where, { input: file, offset: error.offset, hint: error.hint, cause });
-}
-
-/** The executable `name` on the PATH, or null. */
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir === '') continue;
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not there
-    }
-  }
-  return null;
 }
 
 /**

@@ -13,8 +13,9 @@
  * of the key log it used; once the set is closed, the keys a region has not
  * seen are looked for in that region only (the late pass).
  */
-import { stat, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { TrueFilmError } from '../errors.js';
+import { statInput } from '../input.js';
 import { compressionOf, decompressChunks } from './decompress.js';
 import { sniffFormat, SNIFF_BYTES } from './formats.js';
 import type { KeyTable } from './keytable.js';
@@ -68,23 +69,13 @@ export interface FirstPassHooks {
 
 /** A file of the input: its size, and its compression and format from its first bytes. */
 export async function describeInput(file: string): Promise<DumpInput> {
-  let size: number;
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new TrueFilmError('INPUT_UNREADABLE', 'not a file', { input: file, hint: 'Pass the abstract dump file itself.' });
-    size = info.size;
-  } catch (err) {
-    if (err instanceof TrueFilmError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new TrueFilmError('INPUT_NOT_FOUND', 'no such abstract dump file', {
-        input: file,
-        hint: 'Check --abstracts / TRUEFILM_ABSTRACTS, or run ./data_download.sh.',
-        cause: err,
-      });
-    }
-    throw new TrueFilmError('INPUT_UNREADABLE', `cannot read the abstract dump: ${(err as Error).message}`, { input: file, cause: err });
-  }
+  const info = await statInput(file, {
+    missing: 'no such abstract dump file',
+    unreadable: 'cannot read the abstract dump',
+    hint: 'Check --abstracts / TRUEFILM_ABSTRACTS, or run ./data_download.sh.',
+  });
+  if (!info.isFile()) throw new TrueFilmError('INPUT_UNREADABLE', 'not a file', { input: file, hint: 'Pass the abstract dump file itself.' });
+  const size = info.size;
   const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
   const handle = await open(file, 'r');
   try {

@@ -42,7 +42,6 @@ export class WantedKeys {
   readonly #data = new GrowableSharedArrayBuffer(64 << 10, { maxByteLength: MAX_DATA });
   readonly #ends = new GrowableSharedArrayBuffer(4 * 4096, { maxByteLength: 4 * (MAX_KEYS + HEADER) });
   #used = 0;
-  #closed = false;
   /** settles at close() */
   readonly #closing = new Changes();
 
@@ -52,7 +51,7 @@ export class WantedKeys {
 
   /** Adds page keys; may be called at any time until close(). */
   add(keys: Iterable<string>): void {
-    if (this.#closed) throw new TrueFilmError('INTERNAL', 'a wanted key was added after close()');
+    if (this.closed) throw new TrueFilmError('INTERNAL', 'a wanted key was added after close()');
     for (const key of keys) {
       if (this.#set.has(key)) continue;
       if (this.#set.size >= MAX_KEYS) throw new TrueFilmError('INTERNAL', `more than ${MAX_KEYS} wanted keys`);
@@ -75,8 +74,7 @@ export class WantedKeys {
 
   /** No more keys will come. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
     Atomics.store(new Int32Array(this.#ends), 1, 1);
     this.#closing.settle();
   }
@@ -90,7 +88,7 @@ export class WantedKeys {
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#closing.settled;
   }
 
   /** The number of keys logged so far: keys [0, version) are the ones a task stamped with it saw. */

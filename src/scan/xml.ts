@@ -45,7 +45,7 @@
 import { isUtf8 } from 'node:buffer';
 import { TrueFilmError } from '../errors.js';
 import { keyFromDumpTitle, keyFromUrl } from '../keys.js';
-import { appendAt, asBuffer, Byte, copy, DOC_CLOSE, DOC_OPEN, FEED_CLOSE, isSpace, LINKS_OPEN, matchAt, trimEnd } from './bytes.js';
+import { appendAt, asBuffer, bomAt, Byte, copy, DOC_CLOSE, DOC_OPEN, FEED_CLOSE, isSpace, LINKS_OPEN, matchAt, trimEnd } from './bytes.js';
 import { FormatCutter } from './cutter.js';
 import { parseDoc } from './doc.js';
 import { COPY_IN_BYTES, docFinder, FIND_WINDOW, type DocFinder } from './docfind.js';
@@ -224,7 +224,7 @@ function indexOfFinder(): IndexOfFinder {
  */
 function readHeader(buf: Uint8Array, end: number, final: boolean): number {
   let i = 0;
-  if (end >= 3 && buf[0] === Byte.BOM0 && buf[1] === Byte.BOM1 && buf[2] === Byte.BOM2) i = 3;
+  if (end >= 3 && bomAt(buf, 0)) i = 3;
   if (!final && end - i < 4096) return -1;
   const text = Buffer.from(buf.buffer, buf.byteOffset + i, Math.min(end - i, 4096)).toString('latin1');
   const m = /^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--(?:[^-]|-(?!->))*-->\s*)*<feed(?:\s[^>]*)?>/.exec(text);

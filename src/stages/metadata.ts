@@ -18,13 +18,13 @@
  * report sample ever holds one.
  */
 import { isUtf8 } from 'node:buffer';
-import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CsvError, Options as CsvOptions } from 'csv-parse';
 import { StrictCsvReader, type StrictRecord } from '../csv.js';
 import { TrueFilmError } from '../errors.js';
-import { ByteInput } from '../input.js';
+import { shellWord } from '../format.js';
+import { ByteInput, statInput } from '../input.js';
 import { parsePythonLiteral } from '../literal.js';
 import { TopN } from '../topn.js';
 import type { Film, MetadataReport, NamedRef, Rejection } from '../types.js';
@@ -116,7 +116,7 @@ const CSV_OPTIONS: CsvOptions = {
  * surrogate, so only NULs can be there), a literal's name as it is parsed
  * (its escapes can spell either).
  */
-export function storable(text: string): string {
+function storable(text: string): string {
   const clean = withoutNul(text);
   return LONE_SURROGATE.test(clean) ? clean.replace(LONE_SURROGATE_ALL, '\ufffd') : clean;
 }
@@ -318,27 +318,18 @@ export function parseNamedRefs(text: string): NamedRef[] | null {
 /** The CSV's size (0 for stdin, a pipe or a device); a clear error when it is missing, a directory or unreadable. */
 export async function checkMetadataFile(path: string): Promise<number> {
   if (path === '-') return 0;
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) {
-      throw new TrueFilmError('INPUT_UNREADABLE', 'is a directory, not a CSV file', {
-        input: path,
-        hint: 'Pass the movies CSV with --metadata PATH.',
-      });
-    }
-    return info.isFile() ? info.size : 0;
-  } catch (err) {
-    if (err instanceof TrueFilmError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new TrueFilmError('INPUT_NOT_FOUND', 'no such file', {
-        input: path,
-        hint: 'Download movies_metadata.csv (./data_download.sh) or pass --metadata PATH; `npm run demo` uses data/sample/.',
-        cause: err,
-      });
-    }
-    throw new TrueFilmError('INPUT_UNREADABLE', `cannot read: ${(err as Error).message}`, { input: path, cause: err });
+  const info = await statInput(path, {
+    missing: 'no such file',
+    unreadable: 'cannot read',
+    hint: 'Download movies_metadata.csv (./data_download.sh) or pass --metadata PATH; `npm run demo` uses data/sample/.',
+  });
+  if (info.isDirectory()) {
+    throw new TrueFilmError('INPUT_UNREADABLE', 'is a directory, not a CSV file', {
+      input: path,
+      hint: 'Pass the movies CSV with --metadata PATH.',
+    });
   }
+  return info.isFile() ? info.size : 0;
 }
 
 /** The checks of SPEC section 3, record by record, and what they keep: the report, the top N, the ids seen. */
@@ -478,11 +469,6 @@ class Selection {
       );
     }
   }
-}
-
-/** A path as one shell word. */
-function shellWord(text: string): string {
-  return /^[\w./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /**

@@ -1,6 +1,9 @@
-/** Programs outside Node that a download may run or point the user to. */
+/** Programs outside Node that TrueFilm runs (bzip2, the Kaggle CLI) or points the user to. */
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
+
+/** the system decompressors for .bz2, in order of preference (the scan runs the first there is; the download warns when none is) */
+export const BZIP2_COMMANDS = ['lbzip2', 'bzip2'];
 
 /** The executable `name` on the PATH, or null (an executable regular file: an empty file bind-mounted over a tool does not count). */
 export function onPath(name: string): string | null {
@@ -9,7 +12,8 @@ export function onPath(name: string): string | null {
     const candidate = path.join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile() && statSync(candidate).size > 0) return candidate;
+      const info = statSync(candidate);
+      if (info.isFile() && info.size > 0) return candidate;
     } catch {
       // not there
     }
