@@ -25,9 +25,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TrueFilmError } from '../errors.js';
+import { alive } from '../processes.js';
 import type { Ui } from '../ui.js';
 import { connectClient, registerEmbeddedUrl } from './connect.js';
-import { ServerUsers, alive, withClusterLock } from './server-users.js';
+import { ServerUsers, withClusterLock } from './server-users.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { prepareDataDir } from '../data-dir.js';
 import { TrueFilmError } from '../errors.js';
 import { userAgent } from '../http/client.js';
+import { alive } from '../processes.js';
 import type { Ui } from '../ui.js';
 import { sourceAbstracts } from './abstracts.js';
 import { sourceCirrus, type CirrusFiles } from './cirrus.js';
@@ -65,15 +66,6 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       });
     }
     await rm(lock, { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
