@@ -14,10 +14,10 @@
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import pg from 'pg';
-import { answered, databaseError, dropConnection } from '../db/connect.js';
+import type pg from 'pg';
+import { answered, connectClient, databaseError, dropConnection } from '../db/connect.js';
 import { LOADS_TABLE, quoteIdent } from '../db/schema.js';
-import { sessionOptions } from './queries.js';
+import { DASHBOARD_SESSION } from './queries.js';
 
 /** An answer as it goes out: the status and the JSON body. */
 export interface Answer {
@@ -111,14 +111,7 @@ function loadChecker(url: string, stallMs: number): { check(): Promise<string | 
   const loads = `${quoteIdent('public')}.${LOADS_TABLE}`;
   const connection = async (): Promise<pg.Client> => {
     if (client) return client;
-    const c = new pg.Client(sessionOptions(url));
-    c.on('error', () => {});
-    try {
-      await c.connect();
-    } catch (err) {
-      void c.end().catch(() => {});
-      throw databaseError(err, url, 'connecting');
-    }
+    const c = await connectClient(url, DASHBOARD_SESSION);
     c.on('end', () => {
       if (client === c) client = null;
     });

@@ -115,13 +115,27 @@ export function databaseError(err: unknown, url: string, doing: string): TrueFil
   });
 }
 
-/** A connected client; gives up within CONNECT_TIMEOUT_MS. */
-export async function connectClient(url: string, applicationName = 'truefilm'): Promise<pg.Client> {
-  const client = new pg.Client({
+/** What the server is told of a session when it starts. */
+export interface SessionOptions {
+  /** its name in pg_stat_activity (default 'truefilm') */
+  applicationName?: string;
+  /** server settings for the whole session, as `-c name=value ...` */
+  settings?: string;
+}
+
+/** The configuration of a client, or of a pool's clients: each connects within CONNECT_TIMEOUT_MS. */
+export function clientConfig(url: string, session: SessionOptions = {}): pg.ClientConfig {
+  return {
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: applicationName,
-  });
+    application_name: session.applicationName ?? 'truefilm',
+    options: session.settings,
+  };
+}
+
+/** A connected client; gives up within CONNECT_TIMEOUT_MS. */
+export async function connectClient(url: string, session: SessionOptions = {}): Promise<pg.Client> {
+  const client = new pg.Client(clientConfig(url, session));
   // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
   client.on('error', () => {});
   try {
