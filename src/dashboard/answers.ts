@@ -48,8 +48,6 @@ export interface Computed {
 }
 
 export interface AnswersOptions {
-  /** at most this many bytes of JSON are kept (the least recently used go first) */
-  maxBytes?: number;
   /** the stall bound of the check (see readStallMs) */
   stallMs: number;
 }
@@ -66,6 +64,7 @@ export interface Answers {
   close(): Promise<void>;
 }
 
+/** At most this many bytes of JSON are kept (the least recently used go first). */
 const MAX_BYTES = 64 << 20;
 
 export function serialize(status: number, value: unknown): Answer {
@@ -157,7 +156,6 @@ interface Entry {
 }
 
 export function createAnswers(url: string, options: AnswersOptions): Answers {
-  const maxBytes = options.maxBytes ?? MAX_BYTES;
   const checker = loadChecker(url, options.stallMs);
   const latestLoad = freshRuns(() => checker.check());
   // the answers of one load; replaced as a whole when a newer load is seen
@@ -179,7 +177,7 @@ export function createAnswers(url: string, options: AnswersOptions): Answers {
         entry.bytes = answer.body.length;
         generation.bytes += entry.bytes;
         for (const [oldKey, old] of generation.entries) {
-          if (generation.bytes <= maxBytes) break;
+          if (generation.bytes <= MAX_BYTES) break;
           if (old.bytes === 0) continue; // still being computed
           generation.entries.delete(oldKey);
           generation.bytes -= old.bytes;

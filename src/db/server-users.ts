@@ -97,13 +97,14 @@ export class ServerUsers {
     this.dir = path.join(path.dirname(clusterDir), '.pg-users');
   }
 
-  async add(pid = process.pid, what = process.argv.slice(2, 3).join(' ')): Promise<void> {
+  /** Lists this process: its start time, and its command for whoever looks in the folder. */
+  async add(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await writeFile(path.join(this.dir, String(pid)), `${startTimeOf(pid)}\n${what}\n`);
+    await writeFile(path.join(this.dir, String(process.pid)), `${startTimeOf(process.pid)}\n${process.argv.slice(2, 3).join(' ')}\n`);
   }
 
-  async remove(pid = process.pid): Promise<void> {
-    await rm(path.join(this.dir, String(pid)), { force: true });
+  async remove(): Promise<void> {
+    await rm(path.join(this.dir, String(process.pid)), { force: true });
   }
 
   /** The pids of the live users, other than this process; entries of dead processes are removed. */
