@@ -17,7 +17,7 @@ import {
 } from '../db/connect.js';
 import { TrueFilmError } from '../errors.js';
 import { maskUrl } from '../format.js';
-import { LOADS_TABLE, performanceSql, quoteIdent, type PerformanceKind } from '../db/schema.js';
+import { LOADS_TABLE, performanceSql, performanceView, quoteIdent, type PerformanceKind } from '../db/schema.js';
 import type { AggregateQuery, CompanyQuery, FilmQuery, FilmSort } from './params.js';
 
 /** SPEC section 5: the load goes into `public`. */
@@ -289,11 +289,9 @@ export type CompanyRow = PerformanceRow & { company: string };
 const PERFORMANCE_COLUMNS =
   'films, mean_ratio, median_ratio, total_budget::float8 AS total_budget, total_revenue::float8 AS total_revenue, disputed';
 
-const VIEW: Record<PerformanceKind, string> = { genre: 'genre_performance', company: 'production_company_performance' };
-
 /** The view itself, or the same rule over the films that are not disputed (schema.ts builds both). */
 function performanceSource(kind: PerformanceKind, excludeDisputed: boolean): string {
-  return excludeDisputed ? `(${performanceSql('public', kind, { excludeDisputed })}) p` : `${S}.${VIEW[kind]}`;
+  return excludeDisputed ? `(${performanceSql('public', kind, { excludeDisputed })}) p` : performanceView('public', kind);
 }
 
 export async function queryGenres(client: pg.ClientBase, query: AggregateQuery): Promise<{ genres: GenreRow[]; exclude_disputed: boolean }> {
