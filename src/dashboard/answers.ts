@@ -77,7 +77,7 @@ export function serialize(status: number, value: unknown): Answer {
  * database before the call), so the call waits for the next run, which every
  * call that comes meanwhile shares.
  */
-export function freshRuns<T>(run: () => Promise<T>): () => Promise<T> {
+function freshRuns<T>(run: () => Promise<T>): () => Promise<T> {
   let inFlight: Promise<T> | null = null;
   let next: Promise<T> | null = null;
   const start = (): Promise<T> => {

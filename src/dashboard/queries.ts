@@ -27,7 +27,7 @@ const S = quoteIdent('public');
 const STATEMENT_TIMEOUT_MS = 15_000;
 
 /** How long a request waits for a pooled connection while every one is busy, before it is told so. */
-export const QUEUE_WAIT_MS = 10_000;
+const QUEUE_WAIT_MS = 10_000;
 
 export interface ReaderOptions {
   /** connections to PostgreSQL (default 4) */

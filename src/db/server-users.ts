@@ -22,7 +22,7 @@ import { alive } from '../processes.js';
 const LOCK_WAIT_MS = 90_000;
 
 /** The kernel's start time of `pid` (Linux), to tell it from a later process with the same pid; '' elsewhere. */
-export function startTimeOf(pid: number): string {
+function startTimeOf(pid: number): string {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
