@@ -14,10 +14,10 @@
  */
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import pg from 'pg';
-import { answered, databaseError, dropConnection } from '../db/connect.js';
+import type pg from 'pg';
+import { answered, connectClient, databaseError, dropConnection } from '../db/connect.js';
 import { LOADS_TABLE, quoteIdent } from '../db/schema.js';
-import { sessionOptions } from './queries.js';
+import { DASHBOARD_SESSION } from './queries.js';
 
 /** An answer as it goes out: the status and the JSON body. */
 export interface Answer {
@@ -48,8 +48,6 @@ export interface Computed {
 }
 
 export interface AnswersOptions {
-  /** at most this many bytes of JSON are kept (the least recently used go first) */
-  maxBytes?: number;
   /** the stall bound of the check (see readStallMs) */
   stallMs: number;
 }
@@ -66,6 +64,7 @@ export interface Answers {
   close(): Promise<void>;
 }
 
+/** At most this many bytes of JSON are kept (the least recently used go first). */
 const MAX_BYTES = 64 << 20;
 
 export function serialize(status: number, value: unknown): Answer {
@@ -78,7 +77,7 @@ export function serialize(status: number, value: unknown): Answer {
  * database before the call), so the call waits for the next run, which every
  * call that comes meanwhile shares.
  */
-export function freshRuns<T>(run: () => Promise<T>): () => Promise<T> {
+function freshRuns<T>(run: () => Promise<T>): () => Promise<T> {
   let inFlight: Promise<T> | null = null;
   let next: Promise<T> | null = null;
   const start = (): Promise<T> => {
@@ -111,14 +110,7 @@ function loadChecker(url: string, stallMs: number): { check(): Promise<string | 
   const loads = `${quoteIdent('public')}.${LOADS_TABLE}`;
   const connection = async (): Promise<pg.Client> => {
     if (client) return client;
-    const c = new pg.Client(sessionOptions(url));
-    c.on('error', () => {});
-    try {
-      await c.connect();
-    } catch (err) {
-      void c.end().catch(() => {});
-      throw databaseError(err, url, 'connecting');
-    }
+    const c = await connectClient(url, DASHBOARD_SESSION);
     c.on('end', () => {
       if (client === c) client = null;
     });
@@ -164,7 +156,6 @@ interface Entry {
 }
 
 export function createAnswers(url: string, options: AnswersOptions): Answers {
-  const maxBytes = options.maxBytes ?? MAX_BYTES;
   const checker = loadChecker(url, options.stallMs);
   const latestLoad = freshRuns(() => checker.check());
   // the answers of one load; replaced as a whole when a newer load is seen
@@ -186,7 +177,7 @@ export function createAnswers(url: string, options: AnswersOptions): Answers {
         entry.bytes = answer.body.length;
         generation.bytes += entry.bytes;
         for (const [oldKey, old] of generation.entries) {
-          if (generation.bytes <= maxBytes) break;
+          if (generation.bytes <= MAX_BYTES) break;
           if (old.bytes === 0) continue; // still being computed
           generation.entries.delete(oldKey);
           generation.bytes -= old.bytes;

@@ -5,10 +5,19 @@
  */
 import pg from 'pg';
 import { Slots } from '../concurrency.js';
-import { CONNECT_TIMEOUT_MS, answered, databaseError, describeServer, dropConnection, stallTimeoutMs, withTransaction } from '../db/connect.js';
+import {
+  answered,
+  clientConfig,
+  databaseError,
+  describeServer,
+  dropConnection,
+  stallTimeoutMs,
+  withTransaction,
+  type SessionOptions,
+} from '../db/connect.js';
 import { TrueFilmError } from '../errors.js';
 import { maskUrl } from '../format.js';
-import { LOADS_TABLE, performanceSql, quoteIdent, type PerformanceKind } from '../db/schema.js';
+import { LOADS_TABLE, performanceSql, performanceView, quoteIdent, type PerformanceKind } from '../db/schema.js';
 import type { AggregateQuery, CompanyQuery, FilmQuery, FilmSort } from './params.js';
 
 /** SPEC section 5: the load goes into `public`. */
@@ -18,7 +27,7 @@ const S = quoteIdent('public');
 const STATEMENT_TIMEOUT_MS = 15_000;
 
 /** How long a request waits for a pooled connection while every one is busy, before it is told so. */
-export const QUEUE_WAIT_MS = 10_000;
+const QUEUE_WAIT_MS = 10_000;
 
 export interface ReaderOptions {
   /** connections to PostgreSQL (default 4) */
@@ -33,16 +42,12 @@ export interface Reader {
   close(): Promise<void>;
 }
 
-/** The connection options every dashboard session gets. */
-export function sessionOptions(url: string): pg.ClientConfig {
-  return {
-    connectionString: url,
-    // Belt and braces: a statement outside our transactions is read-only too.
-    options: `-c default_transaction_read_only=on -c statement_timeout=${STATEMENT_TIMEOUT_MS}`,
-    application_name: 'truefilm-dashboard',
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-  };
-}
+/** The name and settings of every dashboard session: the readers' pool and the load check alike. */
+export const DASHBOARD_SESSION: SessionOptions = {
+  applicationName: 'truefilm-dashboard',
+  // Belt and braces: a statement outside our transactions is read-only too.
+  settings: `-c default_transaction_read_only=on -c statement_timeout=${STATEMENT_TIMEOUT_MS}`,
+};
 
 /** The stall bound of a dashboard's reads: the server cancels a slow statement itself; one that sends nothing for longer is not answering at all. */
 export function readStallMs(): number {
@@ -71,7 +76,7 @@ async function turn(slots: Slots, waitMs: number, busy: () => TrueFilmError): Pr
 export function createReader(url: string, options: ReaderOptions = {}): Reader {
   const poolSize = options.poolSize ?? 4;
   const queueWaitMs = options.queueWaitMs ?? QUEUE_WAIT_MS;
-  const pool = new pg.Pool({ ...sessionOptions(url), max: poolSize, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ ...clientConfig(url, DASHBOARD_SESSION), max: poolSize, idleTimeoutMillis: 30_000 });
   // An idle client whose server goes away emits 'error' on the pool; the next read reports it.
   pool.on('error', () => {});
   const clients = new Set<pg.Client>();
@@ -284,11 +289,9 @@ export type CompanyRow = PerformanceRow & { company: string };
 const PERFORMANCE_COLUMNS =
   'films, mean_ratio, median_ratio, total_budget::float8 AS total_budget, total_revenue::float8 AS total_revenue, disputed';
 
-const VIEW: Record<PerformanceKind, string> = { genre: 'genre_performance', company: 'production_company_performance' };
-
 /** The view itself, or the same rule over the films that are not disputed (schema.ts builds both). */
 function performanceSource(kind: PerformanceKind, excludeDisputed: boolean): string {
-  return excludeDisputed ? `(${performanceSql('public', kind, { excludeDisputed })}) p` : `${S}.${VIEW[kind]}`;
+  return excludeDisputed ? `(${performanceSql('public', kind, { excludeDisputed })}) p` : performanceView('public', kind);
 }
 
 export async function queryGenres(client: pg.ClientBase, query: AggregateQuery): Promise<{ genres: GenreRow[]; exclude_disputed: boolean }> {

@@ -42,20 +42,20 @@ export function describeServer(url: string): ServerAddress {
   }
 }
 
-/** The URLs of embedded servers (url → cluster directory), whose errors give advice of their own. */
-const embeddedUrls = new Map<string, string>();
+/** Advice of their own for servers that cannot be reached, by URL: the embedded servers'. */
+const unreachableHints = new Map<string, string>();
 
-export function registerEmbeddedUrl(url: string, clusterDir: string): void {
-  embeddedUrls.set(url, clusterDir);
+/** What to tell the user when the server at `url` cannot be reached, instead of the advice about DATABASE_URL. */
+export function adviseWhenUnreachable(url: string, hint: string): void {
+  unreachableHints.set(url, hint);
 }
 
 /** What to do when a server cannot be reached: DATABASE_URL's or the embedded one's. */
 function unreachableHint(url: string): string {
-  const cluster = embeddedUrls.get(url);
-  if (cluster !== undefined) {
-    return `This is the embedded PostgreSQL of ${cluster}: it stopped, or was stopped. Run the command again (it starts the server), or start it with truefilm db; its log is ${cluster}/truefilm-server.log.`;
-  }
-  return 'Is the server running and the address right? Unset DATABASE_URL (and --database-url) to use the embedded server in --data-dir instead.';
+  return (
+    unreachableHints.get(url) ??
+    'Is the server running and the address right? Unset DATABASE_URL (and --database-url) to use the embedded server in --data-dir instead.'
+  );
 }
 
 /** Turns a pg / network error into a TrueFilmError naming the server. */
@@ -115,13 +115,27 @@ export function databaseError(err: unknown, url: string, doing: string): TrueFil
   });
 }
 
-/** A connected client; gives up within CONNECT_TIMEOUT_MS. */
-export async function connectClient(url: string, applicationName = 'truefilm'): Promise<pg.Client> {
-  const client = new pg.Client({
+/** What the server is told of a session when it starts. */
+export interface SessionOptions {
+  /** its name in pg_stat_activity (default 'truefilm') */
+  applicationName?: string;
+  /** server settings for the whole session, as `-c name=value ...` */
+  settings?: string;
+}
+
+/** The configuration of a client, or of a pool's clients: each connects within CONNECT_TIMEOUT_MS. */
+export function clientConfig(url: string, session: SessionOptions = {}): pg.ClientConfig {
+  return {
     connectionString: url,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: applicationName,
-  });
+    application_name: session.applicationName ?? 'truefilm',
+    options: session.settings,
+  };
+}
+
+/** A connected client; gives up within CONNECT_TIMEOUT_MS. */
+export async function connectClient(url: string, session: SessionOptions = {}): Promise<pg.Client> {
+  const client = new pg.Client(clientConfig(url, session));
   // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
   client.on('error', () => {});
   try {

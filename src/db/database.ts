@@ -37,7 +37,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     url,
     embedded,
     async connect(applicationName) {
-      const client = await connectClient(url, applicationName);
+      const client = await connectClient(url, { applicationName });
       clients.add(client);
       client.once('end', () => clients.delete(client));
       return client;

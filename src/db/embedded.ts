@@ -25,9 +25,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TrueFilmError } from '../errors.js';
+import { alive } from '../processes.js';
 import type { Ui } from '../ui.js';
-import { connectClient, registerEmbeddedUrl } from './connect.js';
-import { ServerUsers, alive, withClusterLock } from './server-users.js';
+import { adviseWhenUnreachable, connectClient } from './connect.js';
+import { ServerUsers, withClusterLock } from './server-users.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -388,7 +389,10 @@ export async function startEmbedded(dataDir: string, options: EmbeddedOptions): 
     }
   });
   const url = urlFor(password, port);
-  registerEmbeddedUrl(url, clusterDir);
+  adviseWhenUnreachable(
+    url,
+    `This is the embedded PostgreSQL of ${clusterDir}: it stopped, or was stopped. Run the command again (it starts the server), or start it with truefilm db; its log is ${path.join(clusterDir, LOG_FILE)}.`,
+  );
   let left: Promise<StopOutcome> | null = null;
   return {
     url,

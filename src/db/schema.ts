@@ -14,8 +14,6 @@ export const STAGING_SCHEMA = 'truefilm_staging';
 export const TABLES = ['films', 'genres', 'production_companies', 'film_genres', 'film_production_companies'] as const;
 export type TableName = (typeof TABLES)[number];
 
-export const VIEWS = ['genre_performance', 'production_company_performance'] as const;
-
 /** History of loads: when, with which options, and the run report. */
 export const LOADS_TABLE = 'truefilm_loads';
 
@@ -77,6 +75,11 @@ const PERFORMANCE: Record<PerformanceKind, { view: string; label: string; names:
   company: { view: 'production_company_performance', label: 'company', names: 'production_companies', links: 'film_production_companies', key: 'company_id' },
 };
 
+/** The view of one aggregate, in `schema`. */
+export function performanceView(schema: string, kind: PerformanceKind): string {
+  return `${q(schema)}.${PERFORMANCE[kind].view}`;
+}
+
 export interface PerformanceOptions {
   /** leave out the films whose money check is 'disputed' (SPEC section 7) */
   excludeDisputed?: boolean;
@@ -111,14 +114,14 @@ ORDER BY median_ratio DESC, ${label}`;
 
 export function createViewsSql(schema: string): string {
   return (['genre', 'company'] as const)
-    .map((kind) => `\nCREATE VIEW ${q(schema)}.${PERFORMANCE[kind].view} AS\n${performanceSql(schema, kind)};`)
+    .map((kind) => `\nCREATE VIEW ${performanceView(schema, kind)} AS\n${performanceSql(schema, kind)};`)
     .join('');
 }
 
 export function dropLoadSql(schema: string): string {
   const s = q(schema);
   return [
-    ...VIEWS.map((v) => `DROP VIEW IF EXISTS ${s}.${v};`),
+    ...Object.values(PERFORMANCE).map(({ view }) => `DROP VIEW IF EXISTS ${s}.${view};`),
     ...[...TABLES].reverse().map((t) => `DROP TABLE IF EXISTS ${s}.${t};`),
   ].join('\n');
 }

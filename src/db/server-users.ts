@@ -17,25 +17,17 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TrueFilmError } from '../errors.js';
+import { alive } from '../processes.js';
 
 const LOCK_WAIT_MS = 90_000;
 
 /** The kernel's start time of `pid` (Linux), to tell it from a later process with the same pid; '' elsewhere. */
-export function startTimeOf(pid: number): string {
+function startTimeOf(pid: number): string {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
   } catch {
     return '';
-  }
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -105,13 +97,14 @@ export class ServerUsers {
     this.dir = path.join(path.dirname(clusterDir), '.pg-users');
   }
 
-  async add(pid = process.pid, what = process.argv.slice(2, 3).join(' ')): Promise<void> {
+  /** Lists this process: its start time, and its command for whoever looks in the folder. */
+  async add(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    await writeFile(path.join(this.dir, String(pid)), `${startTimeOf(pid)}\n${what}\n`);
+    await writeFile(path.join(this.dir, String(process.pid)), `${startTimeOf(process.pid)}\n${process.argv.slice(2, 3).join(' ')}\n`);
   }
 
-  async remove(pid = process.pid): Promise<void> {
-    await rm(path.join(this.dir, String(pid)), { force: true });
+  async remove(): Promise<void> {
+    await rm(path.join(this.dir, String(process.pid)), { force: true });
   }
 
   /** The pids of the live users, other than this process; entries of dead processes are removed. */

@@ -10,6 +10,7 @@ import { prepareDataDir } from '../data-dir.js';
 import { TrueFilmError } from '../errors.js';
 import { shellWord } from '../format.js';
 import { userAgent } from '../http/client.js';
+import { alive } from '../processes.js';
 import type { Ui } from '../ui.js';
 import { sourceAbstracts } from './abstracts.js';
 import { sourceCirrus, type CirrusFiles } from './cirrus.js';
@@ -66,15 +67,6 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
       });
     }
     await rm(lock, { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -46,8 +46,6 @@ export interface LoadOptions {
    * use it to fail a load on purpose; a thrown error rolls the load back.
    */
   beforeSwap?: (client: pg.Client) => Promise<void>;
-  /** how long the server may go without answering (default: stallTimeoutMs()) */
-  stallMs?: number;
 }
 
 /** Distinct refs by id; the first name seen (in rank order) wins. */
@@ -183,7 +181,7 @@ export async function runLoad(films: FilmRecord[], options: LoadOptions): Promis
   let pid: number | null = null;
   const undoCancel = cancelOnAbort(client, options.url, options.signal, () => pid);
   // A server that stops answering (frozen, cut off) fails the load instead of holding it for ever.
-  const stallMs = options.stallMs ?? stallTimeoutMs();
+  const stallMs = stallTimeoutMs();
   const watch = watchProgress(client, stallMs);
   // a lock wait must end (with the server's own error) well before the server counts as stalled
   const lockTimeoutS = Math.max(1, Math.min(SWAP_LOCK_TIMEOUT_S, Math.floor(stallMs / 2000)));
