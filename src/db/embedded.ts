@@ -350,7 +350,11 @@ async function stopPostmaster(pid: number): Promise<void> {
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   while (alive(pid)) {
     if (Date.now() > deadline) {
-      process.kill(pid, 'SIGKILL');
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // it exited between the look and the kill
+      }
       return;
     }
     await sleep(50);
